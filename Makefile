@@ -1,0 +1,74 @@
+# skylane: the README's commands. Every target installs what it needs first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+TOOLS := .local/tools
+UV_VERSION := 0.13.9
+UV := $(TOOLS)/bin/uv
+RUN := $(UV) run --frozen
+PYTHON ?= python3
+AWS_REGION ?= us-east-1
+# Lambda runs python3.13 on arm64 (template.yaml); function packages are cross-installed for it.
+LAMBDA_PLATFORM := manylinux2014_aarch64
+LAMBDA_PYTHON := 3.13
+
+.PHONY: help install up test lint unit integration build deploy worker-image clean
+
+help:
+	@echo "make up     start the whole system locally (emulator, API on :8000, worker)"
+	@echo "make test   lint, type-check and run every test"
+	@echo "make build  sam build (no Docker needed)      make deploy   sam deploy --guided"
+	@echo "make worker-image   build the worker container image (needs a Docker engine)"
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+.venv/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen
+	touch $@
+
+install: .venv/.synced
+
+up: install
+	$(RUN) python -m infra.up
+
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy skylane functions infra
+
+unit: install
+	$(RUN) pytest -m "not integration" -q
+
+integration: install
+	$(RUN) pytest -m integration -q
+
+test: lint
+	$(RUN) pytest -q
+
+# ---------------------------------------------------------------- AWS build and deploy
+build: install
+	AWS_DEFAULT_REGION=$(AWS_REGION) $(RUN) --with aws-sam-cli sam build
+
+deploy: build
+	AWS_DEFAULT_REGION=$(AWS_REGION) $(RUN) --with aws-sam-cli sam deploy --guided
+
+# sam build calls this for ApiFunction (Metadata: BuildMethod: makefile) with ARTIFACTS_DIR set.
+# pip cross-installs the API's own dependencies for the Lambda platform: no Docker needed.
+build-ApiFunction:
+	$(UV) export --frozen --no-dev --group api --no-emit-project --no-hashes --quiet -o $(ARTIFACTS_DIR)/requirements.txt
+	$(UV) pip install --quiet --python-platform aarch64-manylinux2014 --python-version $(LAMBDA_PYTHON) \
+		--only-binary :all: --target $(ARTIFACTS_DIR) -r $(ARTIFACTS_DIR)/requirements.txt
+	rm $(ARTIFACTS_DIR)/requirements.txt
+	mkdir -p $(ARTIFACTS_DIR)/functions
+	cp -r skylane $(ARTIFACTS_DIR)/
+	cp functions/__init__.py $(ARTIFACTS_DIR)/functions/
+	cp -r functions/api $(ARTIFACTS_DIR)/functions/
+
+worker-image: install
+	$(UV) export --frozen --no-dev --group worker --no-hashes --no-emit-project --quiet -o functions/worker/requirements.txt
+	docker build --platform linux/arm64 -f functions/worker/Dockerfile -t skylane-worker:latest .
+
+clean:
+	rm -rf .aws-sam .local .venv .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Lambda functions and the worker container, one package each."""

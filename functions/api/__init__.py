@@ -1,0 +1,1 @@
+"""The API Lambda: FastAPI app served through Mangum."""

@@ -1,0 +1,24 @@
+"""The FastAPI app: wiring only. Logic lives in the skylane package."""
+
+from fastapi import FastAPI
+
+from functions.api.errors import install_error_handlers
+from functions.api.middleware import BodySizeLimit, StagePrefix
+from functions.api.routes import ops, status, submit, uploads
+
+
+def create_app() -> FastAPI:
+    api = FastAPI(
+        title="skylane",
+        summary="Submit long-running jobs and follow them to their result.",
+        version="0.1.0",
+    )
+    for module in (uploads, submit, status, ops):
+        api.include_router(module.router)
+    install_error_handlers(api)
+    api.add_middleware(BodySizeLimit)
+    api.add_middleware(StagePrefix)
+    return api
+
+
+app = create_app()

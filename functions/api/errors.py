@@ -1,0 +1,61 @@
+"""Every failure a client can cause or meet becomes a clear JSON answer, never a bare 500."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from skylane.errors import DependencyUnavailable, InvalidInput
+from skylane.logs import logger
+
+RETRY_AFTER_SECONDS = 5
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(InvalidInput, _invalid_input)
+    app.add_exception_handler(DependencyUnavailable, _dependency_unavailable)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    # Only where and what: echoing the offending input back could return megabytes.
+    errors = [
+        {
+            "loc": list(error.get("loc", [])),
+            "msg": error.get("msg", ""),
+            "type": error.get("type", ""),
+        }
+        for error in exc.errors()
+    ]
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": errors}
+    )
+
+
+async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidInput)
+    detail: list[dict[str, Any]] = [
+        {"loc": ["body", exc.field], "msg": exc.message, "type": "value_error"}
+    ]
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": detail}
+    )
+
+
+async def _dependency_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DependencyUnavailable)
+    logger.warning("dependency unavailable", extra={"service": exc.service, "reason": exc.detail})
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={
+            "detail": f"{exc.service} is unavailable right now.{_nothing_accepted(request)} "
+            f"Try again in {RETRY_AFTER_SECONDS} seconds."
+        },
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
+def _nothing_accepted(request: Request) -> str:
+    return " No job was accepted." if request.method == "POST" else ""

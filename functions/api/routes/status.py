@@ -1,0 +1,37 @@
+"""Endpoints that report a job's state: the Celery view and the RQ view of one record."""
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, status
+
+from skylane.jobs import JobRecord, JobStore
+from skylane.settings import get_settings
+from skylane.uploads import presign_download
+from skylane.views import celery_view, rq_view
+
+router = APIRouter(tags=["status"])
+
+
+@router.get("/task/{task_id}")
+def get_task_status(task_id: UUID) -> dict[str, Any]:
+    """Celery's view: state, status, and progress / result / error as the state has them."""
+    return celery_view(_record_or_404(task_id), _link_report)
+
+
+@router.get("/job/{job_id}")
+def get_job_status(job_id: UUID) -> dict[str, Any]:
+    """RQ's view of the same record: status and ISO 8601 UTC timestamps."""
+    return rq_view(_record_or_404(job_id), _link_report)
+
+
+def _record_or_404(job_id: UUID) -> JobRecord:
+    # Celery answers PENDING for any id it has never seen; a record per job lets us say 404.
+    record = JobStore.from_settings().get(str(job_id))
+    if record is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No job with id {job_id}")
+    return record
+
+
+def _link_report(key: str) -> str:
+    return presign_download(get_settings().reports_bucket, key)

@@ -1,0 +1,1 @@
+"""skylane: the shared package (settings, Celery app, job store, contracts, AWS clients, logging)."""

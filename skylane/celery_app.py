@@ -1,0 +1,63 @@
+"""The one Celery app: producers send through it by name, the worker registers tasks on it.
+
+Broker: kombu's SQS transport with predefined queues, so no process ever lists or creates a
+queue (the template owns them). Results: skylane's own backend over the job table.
+"""
+
+from functools import cache
+
+from celery import Celery
+
+from skylane.contracts import TASKS, QueueName
+from skylane.settings import Settings, get_settings
+
+# SQS long polling: a receive waits up to 20 s for a message instead of returning empty.
+LONG_POLL_SECONDS = 20
+
+
+def create_celery_app(settings: Settings) -> Celery:
+    app = Celery("skylane", broker="sqs://", backend="skylane.backend:JobStoreBackend")
+    app.conf.update(
+        broker_transport_options={
+            "region": settings.aws_region,
+            "predefined_queues": {
+                QueueName.HIGH.value: {"url": settings.high_queue_url},
+                QueueName.DEFAULT.value: {"url": settings.default_queue_url},
+            },
+            "wait_time_seconds": LONG_POLL_SECONDS,
+            # Each queue's own VisibilityTimeout (set in the template from the task time
+            # limits) applies: kombu passes none on receive.
+            "client-config": {
+                "connect_timeout": settings.aws_connect_timeout_seconds,
+                "read_timeout": max(settings.aws_read_timeout_seconds, LONG_POLL_SECONDS + 5),
+                "retries": {"mode": "standard", "max_attempts": 3},
+            },
+        },
+        broker_connection_retry_on_startup=True,
+        task_default_queue=QueueName.DEFAULT.value,
+        task_routes={spec.name: {"queue": spec.queue.value} for spec in TASKS.values()},
+        task_serializer="json",
+        result_serializer="json",
+        accept_content=["json"],
+        enable_utc=True,
+        timezone="UTC",
+        # A job is acknowledged (deleted from SQS) only after it finished; a worker that dies
+        # mid-job leaves the message to reappear after the visibility timeout.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_track_started=True,
+        # SQS has no broadcast: remote control and events would need queues nobody created.
+        worker_enable_remote_control=False,
+        worker_send_task_events=False,
+        task_send_sent_event=False,
+        # The API must answer 503 quickly when SQS is down instead of retrying for seconds.
+        task_publish_retry=False,
+        worker_hijack_root_logger=False,
+    )
+    return app
+
+
+@cache
+def get_celery_app() -> Celery:
+    return create_celery_app(get_settings())

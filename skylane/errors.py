@@ -1,0 +1,22 @@
+"""Errors the API turns into clear HTTP answers."""
+
+
+class DependencyUnavailable(Exception):
+    """An AWS service skylane needs (SQS, DynamoDB, S3) could not be reached or refused the call.
+
+    The API answers 503 with Retry-After; the message names the service, never internals.
+    """
+
+    def __init__(self, service: str, detail: str) -> None:
+        super().__init__(f"{service} is unavailable: {detail}")
+        self.service = service
+        self.detail = detail
+
+
+class InvalidInput(Exception):
+    """Input that is well-formed but refers to something that does not exist or is not allowed."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message

@@ -1,0 +1,300 @@
+"""The job store: one DynamoDB item per job, written by the API and updated by the worker.
+
+Every update is a single conditional UpdateItem, so concurrent writers (a duplicate delivery, a
+late progress write racing the final state) can never move a job backwards:
+- nothing overwrites a final state (SUCCESS, FAILURE, REVOKED);
+- progress only moves forward within an attempt (a new attempt starts its own count).
+JSON-valued fields (inputs, result, meta) are stored as JSON strings: DynamoDB has no floats.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from skylane.aws import client
+from skylane.outages import unavailable_as
+from skylane.settings import get_settings
+from skylane.states import FINAL_STATES, JobState
+
+USER_INDEX = "by_user"
+_ACTIVE_STATES = [s.value for s in JobState if s not in FINAL_STATES]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    job_id: str
+    task: str
+    kind: str
+    queue: str
+    state: JobState
+    created_at: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+    user_id: str | None = None
+    started_at: str | None = None
+    ended_at: str | None = None
+    attempts: int = 0
+    current: int | None = None
+    total: int | None = None
+    result: Any = None
+    error: str | None = None
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> "JobRecord":
+        def text(name: str) -> str | None:
+            value = item.get(name)
+            return value["S"] if value else None
+
+        def number(name: str) -> int | None:
+            value = item.get(name)
+            return int(value["N"]) if value else None
+
+        def decoded(name: str) -> Any:
+            raw = text(name)
+            return json.loads(raw) if raw is not None else None
+
+        return cls(
+            job_id=item["job_id"]["S"],
+            task=text("task") or "",
+            kind=text("kind") or "",
+            queue=text("queue") or "",
+            state=JobState(text("state") or JobState.PENDING),
+            created_at=text("created_at") or "",
+            inputs=decoded("inputs") or {},
+            user_id=text("user_id"),
+            started_at=text("started_at"),
+            ended_at=text("ended_at"),
+            attempts=number("attempts") or 0,
+            current=number("current"),
+            total=number("total"),
+            result=decoded("result"),
+            error=text("error"),
+        )
+
+
+class JobStore:
+    def __init__(self, table_name: str, ttl_days: int) -> None:
+        self.table_name = table_name
+        self.ttl = timedelta(days=ttl_days)
+
+    @classmethod
+    def from_settings(cls) -> "JobStore":
+        settings = get_settings()
+        return cls(settings.jobs_table, settings.job_ttl_days)
+
+    # ------------------------------------------------------------------ producer side
+    def create(
+        self,
+        job_id: str,
+        *,
+        task: str,
+        kind: str,
+        queue: str,
+        inputs: dict[str, Any],
+        user_id: str | None = None,
+    ) -> JobRecord:
+        """Record an accepted job as PENDING. Raises JobExists if the id is taken."""
+        now = utcnow()
+        item: dict[str, Any] = {
+            "job_id": {"S": job_id},
+            "task": {"S": task},
+            "kind": {"S": kind},
+            "queue": {"S": queue},
+            "state": {"S": JobState.PENDING.value},
+            "created_at": {"S": iso(now)},
+            "updated_at": {"S": iso(now)},
+            "inputs": {"S": json.dumps(inputs, sort_keys=True)},
+            "attempts": {"N": "0"},
+            "expires_at": {"N": str(int((now + self.ttl).timestamp()))},
+        }
+        if user_id is not None:
+            item["user_id"] = {"S": user_id}
+        try:
+            with unavailable_as("DynamoDB"):
+                client("dynamodb").put_item(
+                    TableName=self.table_name,
+                    Item=item,
+                    ConditionExpression="attribute_not_exists(job_id)",
+                )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                raise JobExists(job_id) from exc
+            raise
+        return JobRecord.from_item(item)
+
+    def discard(self, job_id: str) -> None:
+        """Remove a record whose message never reached the queue, so no record claims it is queued."""
+        with unavailable_as("DynamoDB"):
+            client("dynamodb").delete_item(
+                TableName=self.table_name,
+                Key={"job_id": {"S": job_id}},
+                ConditionExpression="#state = :pending",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={":pending": {"S": JobState.PENDING.value}},
+            )
+
+    def get(self, job_id: str) -> JobRecord | None:
+        with unavailable_as("DynamoDB"):
+            response = client("dynamodb").get_item(
+                TableName=self.table_name, Key={"job_id": {"S": job_id}}, ConsistentRead=True
+            )
+        item = response.get("Item")
+        return JobRecord.from_item(item) if item else None
+
+    def jobs_for_user(self, user_id: str, limit: int = 1000) -> list[JobRecord]:
+        """A user's jobs, newest first (the by_user index)."""
+        records: list[JobRecord] = []
+        paginator = client("dynamodb").get_paginator("query")
+        with unavailable_as("DynamoDB"):
+            for page in paginator.paginate(
+                TableName=self.table_name,
+                IndexName=USER_INDEX,
+                KeyConditionExpression="user_id = :user",
+                ExpressionAttributeValues={":user": {"S": user_id}},
+                ScanIndexForward=False,
+            ):
+                records.extend(JobRecord.from_item(item) for item in page.get("Items", []))
+                if len(records) >= limit:
+                    return records[:limit]
+        return records
+
+    # ------------------------------------------------------------------ worker side
+    def mark_started(self, job_id: str, *, task: str, queue: str) -> None:
+        """A worker began an attempt: count it and reset that attempt's progress."""
+        now = iso(utcnow())
+        self._update(
+            job_id,
+            "SET #state = :started, started_at = if_not_exists(started_at, :now), "
+            "last_started_at = :now, updated_at = :now, expires_at = :expires, "
+            "task = if_not_exists(task, :task), #queue = if_not_exists(#queue, :queue), "
+            "created_at = if_not_exists(created_at, :now) "
+            "ADD attempts :one REMOVE #current, #total, #error",
+            {
+                ":started": {"S": JobState.STARTED.value},
+                ":now": {"S": now},
+                ":one": {"N": "1"},
+                ":task": {"S": task},
+                ":queue": {"S": queue},
+            },
+        )
+
+    def record_progress(self, job_id: str, current: int, total: int, meta: dict[str, Any]) -> bool:
+        """Store PROGRESS; ignored (returns False) if it would move progress backwards."""
+        return self._update(
+            job_id,
+            "SET #state = :progress, #current = :current, #total = :total, meta = :meta, "
+            "updated_at = :now, expires_at = :expires",
+            {
+                ":progress": {"S": JobState.PROGRESS.value},
+                ":current": {"N": str(current)},
+                ":total": {"N": str(total)},
+                ":meta": {"S": json.dumps(meta, sort_keys=True, default=str)},
+                ":now": {"S": iso(utcnow())},
+            },
+            extra_condition="(attribute_not_exists(#current) OR #current <= :current)",
+        )
+
+    def record_retry(self, job_id: str, error: str) -> bool:
+        return self._update(
+            job_id,
+            "SET #state = :retry, #error = :error, updated_at = :now, expires_at = :expires",
+            {
+                ":retry": {"S": JobState.RETRY.value},
+                ":error": {"S": error},
+                ":now": {"S": iso(utcnow())},
+            },
+        )
+
+    def record_success(self, job_id: str, result: Any) -> bool:
+        now = iso(utcnow())
+        return self._update(
+            job_id,
+            "SET #state = :success, #result = :result, ended_at = :now, updated_at = :now, "
+            "expires_at = :expires REMOVE #error",
+            {
+                ":success": {"S": JobState.SUCCESS.value},
+                ":result": {"S": json.dumps(result, sort_keys=True, default=str)},
+                ":now": {"S": now},
+            },
+        )
+
+    def record_failure(self, job_id: str, error: str, traceback: str | None) -> bool:
+        now = iso(utcnow())
+        return self._update(
+            job_id,
+            "SET #state = :failure, #error = :error, #traceback = :traceback, ended_at = :now, "
+            "updated_at = :now, expires_at = :expires",
+            {
+                ":failure": {"S": JobState.FAILURE.value},
+                ":error": {"S": error},
+                ":traceback": {"S": traceback or ""},
+                ":now": {"S": now},
+            },
+        )
+
+    def _update(
+        self,
+        job_id: str,
+        expression: str,
+        values: dict[str, Any],
+        extra_condition: str | None = None,
+    ) -> bool:
+        """Apply one update unless the job is already final. False when the condition refused it."""
+        condition = (
+            "attribute_not_exists(#state) OR #state IN ("
+            + ", ".join(f":active{i}" for i in range(len(_ACTIVE_STATES)))
+            + ")"
+        )
+        if extra_condition:
+            condition = f"({condition}) AND {extra_condition}"
+        values = {
+            **values,
+            **{f":active{i}": {"S": state} for i, state in enumerate(_ACTIVE_STATES)},
+            ":expires": {"N": str(int((utcnow() + self.ttl).timestamp()))},
+        }
+        names = {
+            "#state": "state",
+            "#current": "current",
+            "#total": "total",
+            "#error": "error",
+            "#result": "result",
+            "#queue": "queue",
+            "#traceback": "traceback",
+        }
+        used_names = {k: v for k, v in names.items() if k in expression or k in condition}
+        used_values = {k: v for k, v in values.items() if k in expression or k in condition}
+        try:
+            with unavailable_as("DynamoDB"):
+                client("dynamodb").update_item(
+                    TableName=self.table_name,
+                    Key={"job_id": {"S": job_id}},
+                    UpdateExpression=expression,
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=used_names,
+                    ExpressionAttributeValues=used_values,
+                )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
+
+class JobExists(Exception):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"a job with id {job_id} already exists")
+        self.job_id = job_id
+
+
+def _condition_failed(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"

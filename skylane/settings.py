@@ -1,0 +1,70 @@
+"""One settings class for every process, read once from the environment the template gives it.
+
+The names are the template's environment variable names (template.yaml). Tests clear the cache
+with ``get_settings.cache_clear()``.
+"""
+
+import os
+from functools import cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# localstack-client's convention: LOCALSTACK_HOST names the edge host (port 4566 unless given).
+LOCALSTACK_EDGE_PORT = 4566
+
+
+def apply_localstack_host() -> None:
+    """Point AWS_ENDPOINT_URL at LocalStack when a user set only LOCALSTACK_HOST.
+
+    boto3 (and so kombu's SQS transport, which builds its own clients) reads AWS_ENDPOINT_URL,
+    so switching emulators stays a matter of configuration, never of code paths.
+    """
+    host = os.environ.get("LOCALSTACK_HOST")
+    if host and not os.environ.get("AWS_ENDPOINT_URL"):
+        if ":" not in host:
+            host = f"{host}:{LOCALSTACK_EDGE_PORT}"
+        os.environ["AWS_ENDPOINT_URL"] = f"http://{host}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    skylane_stage: Literal["local", "dev", "prod"] = "local"
+    aws_region: str = Field(default="us-east-1")
+    aws_endpoint_url: str | None = None
+
+    jobs_table: str
+    uploads_bucket: str
+    reports_bucket: str
+    high_queue_url: str
+    default_queue_url: str
+    high_dlq_url: str = ""
+    default_dlq_url: str = ""
+    notifications_topic_arn: str = ""
+    email_sender: str = ""
+
+    job_ttl_days: int = Field(default=7, ge=1)
+    retry_countdown_seconds: int = Field(default=60, ge=0, le=900)
+    upload_url_expires_seconds: int = Field(default=900, ge=60, le=604800)
+    # Progress writes per job are coalesced to at most one per this many seconds.
+    progress_min_interval_seconds: float = Field(default=1.0, ge=0)
+    # How long a producer waits on SQS/DynamoDB before answering 503 (API Gateway gives up at 29 s).
+    aws_connect_timeout_seconds: float = Field(default=2.0, gt=0)
+    aws_read_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_emulator_outside_local(self) -> "Settings":
+        if self.skylane_stage != "local" and self.aws_endpoint_url:
+            raise ValueError(
+                f"AWS_ENDPOINT_URL={self.aws_endpoint_url} is set but SKYLANE_STAGE="
+                f"{self.skylane_stage}: an emulator endpoint is only allowed in the local stage"
+            )
+        return self
+
+
+@cache
+def get_settings() -> Settings:
+    apply_localstack_host()
+    return Settings()  # type: ignore[call-arg]  # required fields come from the environment

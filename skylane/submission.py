@@ -1,0 +1,61 @@
+"""Accepting a job: record it, then hand it to SQS through Celery, all or nothing.
+
+The record is written first so a worker that picks the message up at once always finds it.
+If the message cannot be sent, the record is removed again: no record is ever left claiming
+that a job is queued when no message exists.
+"""
+
+from typing import Any
+from uuid import uuid4
+
+from skylane.contracts import TaskSpec
+from skylane.jobs import JobRecord, JobStore
+from skylane.logs import logger
+from skylane.outages import unavailable_as
+
+
+def submit_job(
+    spec: TaskSpec,
+    kwargs: dict[str, Any],
+    *,
+    user_id: str | None = None,
+    job_id: str | None = None,
+    store: JobStore | None = None,
+) -> JobRecord:
+    job_id = job_id or str(uuid4())
+    store = store or JobStore.from_settings()
+    record = store.create(
+        job_id,
+        task=spec.name,
+        kind=spec.kind,
+        queue=spec.queue.value,
+        inputs=kwargs,
+        user_id=user_id,
+    )
+    try:
+        send_task(spec, kwargs, job_id)
+    except BaseException:
+        _discard_quietly(store, job_id)
+        raise
+    logger.info(
+        "job accepted", extra={"job_id": job_id, "task": spec.name, "queue": spec.queue.value}
+    )
+    return record
+
+
+def send_task(spec: TaskSpec, kwargs: dict[str, Any], job_id: str) -> None:
+    # Imported here: Celery is only needed once a job is actually sent, so the API's cold
+    # start does not pay for it on /health or status reads.
+    from skylane.celery_app import get_celery_app
+
+    with unavailable_as("SQS"):
+        get_celery_app().send_task(spec.name, kwargs=kwargs, task_id=job_id, queue=spec.queue.value)
+
+
+def _discard_quietly(store: JobStore, job_id: str) -> None:
+    try:
+        store.discard(job_id)
+    except Exception:
+        # The send failed and so did the clean-up: the record stays PENDING with no message.
+        # Say so loudly; the sync task (scheduler issue) reconciles such records.
+        logger.exception("could not discard the record of an unsent job", extra={"job_id": job_id})
