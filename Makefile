@@ -8,8 +8,7 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 PYTHON ?= python3
 AWS_REGION ?= us-east-1
-# Lambda runs python3.13 on arm64 (template.yaml); function packages are cross-installed for it.
-LAMBDA_PLATFORM := manylinux2014_aarch64
+# Lambda runs python3.13 on arm64 (Amazon Linux 2023, glibc 2.34); packages are cross-installed for it.
 LAMBDA_PYTHON := 3.13
 
 .PHONY: help install up test lint unit integration build deploy worker-image clean
@@ -58,7 +57,7 @@ deploy: build
 # pip cross-installs the API's own dependencies for the Lambda platform: no Docker needed.
 build-ApiFunction:
 	$(UV) export --frozen --no-dev --group api --no-emit-project --no-hashes --quiet -o $(ARTIFACTS_DIR)/requirements.txt
-	$(UV) pip install --quiet --python-platform aarch64-manylinux2014 --python-version $(LAMBDA_PYTHON) \
+	$(UV) pip install --quiet --python-platform aarch64-manylinux_2_28 --python-version $(LAMBDA_PYTHON) \
 		--only-binary :all: --target $(ARTIFACTS_DIR) -r $(ARTIFACTS_DIR)/requirements.txt
 	rm $(ARTIFACTS_DIR)/requirements.txt
 	mkdir -p $(ARTIFACTS_DIR)/functions

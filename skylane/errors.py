@@ -12,6 +12,10 @@ class DependencyUnavailable(Exception):
         self.service = service
         self.detail = detail
 
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        # Celery pickles errors between worker processes; keep the message intact.
+        return (type(self), (self.service, self.detail))
+
 
 class InvalidInput(Exception):
     """Input that is well-formed but refers to something that does not exist or is not allowed."""
@@ -20,3 +24,6 @@ class InvalidInput(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (type(self), (self.field, self.message))

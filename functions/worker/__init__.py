@@ -1,0 +1,1 @@
+"""The worker container: task implementations and the worker entry point."""

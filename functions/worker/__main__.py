@@ -1,0 +1,55 @@
+"""`python -m functions.worker`: the Celery worker for both queues (the ECS task's command).
+
+ECS stops a task with SIGTERM: Celery's default warm shutdown lets running jobs finish and
+leaves unstarted messages on SQS.
+"""
+
+import os
+
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from celery.signals import setup_logging
+
+from functions.worker import tasks
+from skylane.contracts import QueueName
+from skylane.logs import logger
+
+DEFAULT_CONCURRENCY = 2
+
+
+def worker_argv(concurrency: int) -> list[str]:
+    return [
+        "worker",
+        "-Q",
+        f"{QueueName.HIGH.value},{QueueName.DEFAULT.value}",
+        "--loglevel",
+        "INFO",
+        "--pool",
+        "prefork",
+        "--concurrency",
+        str(concurrency),
+        # SQS has no broadcast: these worker-to-worker exchanges would need queues nobody created.
+        "--without-heartbeat",
+        "--without-gossip",
+        "--without-mingle",
+    ]
+
+
+def use_json_logs(loglevel: int | str | None = None, **_: object) -> None:
+    """Celery's own records as the same JSON lines as skylane's.
+
+    Celery's default setup puts a plain-text handler on the root logger, which would print every
+    skylane record a second time and every botocore INFO record once.
+    """
+    copy_config_to_registered_loggers(
+        source_logger=logger, log_level=loglevel, include={"celery", "kombu"}
+    )
+
+
+def main() -> None:
+    setup_logging.connect(use_json_logs)
+    concurrency = int(os.environ.get("WORKER_CONCURRENCY", DEFAULT_CONCURRENCY))
+    tasks.app.worker_main(worker_argv(concurrency))
+
+
+if __name__ == "__main__":
+    main()

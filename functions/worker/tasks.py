@@ -1,0 +1,130 @@
+"""The worker's tasks: one per job contract (skylane.contracts), each wiring a work module.
+
+Producers send these by name with keyword arguments; the parameter names here are the contract.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from celery import Task
+
+from functions.worker import documents, files, messaging, reports, video
+from functions.worker.retries import is_transient
+from skylane import contracts
+from skylane.celery_app import get_celery_app
+from skylane.contracts import TaskSpec
+from skylane.jobs import JobStore
+from skylane.logs import logger
+from skylane.progress import ProgressReporter
+from skylane.settings import get_settings
+
+app = get_celery_app()
+
+
+def contract_task(spec: TaskSpec) -> Callable[[Callable[..., dict[str, Any]]], Task]:
+    """Registers a task under its contract's name and limits (bound: it reports progress).
+
+    Not shared: Celery would otherwise add the task to every app created in the process.
+    """
+    decorator: Callable[[Callable[..., dict[str, Any]]], Task] = app.task(
+        name=spec.name,
+        shared=False,
+        bind=True,
+        max_retries=spec.max_retries,
+        soft_time_limit=spec.soft_time_limit,
+        time_limit=spec.time_limit,
+    )
+    return decorator
+
+
+class TaskProgress:
+    """Passes a work function's (current, total) reports to the job through ProgressReporter.
+
+    A total that changes mid-job (a document's page count becomes known) gets a new reporter,
+    whose first write goes through at once.
+    """
+
+    def __init__(self, task: Task) -> None:
+        self._task = task
+        self._reporter: ProgressReporter | None = None
+
+    def __call__(self, current: int, total: int) -> None:
+        if self._reporter is None or self._reporter.total != max(total, 1):
+            self._reporter = ProgressReporter(self._task, total)
+        self._reporter.update(current)
+
+
+@contextmanager
+def job_context(task: Task, **keys: object) -> Iterator[None]:
+    """Logs the attempt with its job keys; a transient failure becomes a scheduled retry."""
+    request = task.request
+    keys |= {
+        "job_id": request.id,
+        "task": task.name,
+        "queue": (request.delivery_info or {}).get("routing_key"),
+        "attempt": request.retries + 1,
+    }
+    logger.info("job started", extra=keys)
+    try:
+        yield
+    except Exception as exc:
+        if not is_transient(exc) or request.retries >= task.max_retries:
+            logger.exception("job failed", extra=keys)
+            raise
+        countdown = get_settings().retry_countdown_seconds
+        logger.warning("transient failure, retrying", extra={**keys, "retry_in_seconds": countdown})
+        raise task.retry(exc=exc, countdown=countdown) from exc
+    logger.info("job finished", extra=keys)
+
+
+@contract_task(contracts.PROCESS_LARGE_FILE)
+def process_large_file(self: Task, file_key: str) -> dict[str, Any]:
+    with job_context(self):
+        facts = files.analyse_file(get_settings().uploads_bucket, file_key, TaskProgress(self))
+    return {"status": "success", "file": file_key, **facts}
+
+
+@contract_task(contracts.SEND_EMAIL)
+def send_email(self: Task, email: str, subject: str, body: str) -> dict[str, Any]:
+    with job_context(self):
+        message_id = messaging.send_email(get_settings().email_sender, email, subject, body)
+    return {"status": "success", "email": email, "message_id": message_id}
+
+
+@contract_task(contracts.PROCESS_DOCUMENT)
+def process_document(self: Task, file_key: str) -> dict[str, Any]:
+    with job_context(self):
+        facts = documents.analyse_document(
+            get_settings().uploads_bucket, file_key, TaskProgress(self)
+        )
+    return {"status": "success", "file": file_key, **facts}
+
+
+@contract_task(contracts.GENERATE_REPORT)
+def generate_report(self: Task, user_id: int, report_type: str) -> dict[str, Any]:
+    with job_context(self, user_id=user_id):
+        published = reports.publish_report(
+            get_settings().reports_bucket,
+            user_id,
+            report_type,
+            job_id=self.request.id,
+            history=JobStore.from_settings(),
+        )
+    return {"status": "success", "user_id": user_id, "report_type": report_type, **published}
+
+
+@contract_task(contracts.PROCESS_VIDEO)
+def process_video(self: Task, video_path: str, user_id: int) -> dict[str, Any]:
+    with job_context(self, user_id=user_id):
+        facts = video.analyse_video(get_settings().uploads_bucket, video_path, TaskProgress(self))
+    return {"status": "success", "video": video_path, **facts}
+
+
+@contract_task(contracts.SEND_NOTIFICATION)
+def send_notification(self: Task, user_id: int, message: str) -> dict[str, Any]:
+    with job_context(self, user_id=user_id):
+        message_id = messaging.send_notification(
+            get_settings().notifications_topic_arn, user_id, message
+        )
+    return {"status": "success", "user_id": user_id, "message_id": message_id}

@@ -1,0 +1,141 @@
+"""The AWS endpoint the local stack runs against: moto's server embedded in this process, or an
+emulator the user already runs (AWS_ENDPOINT_URL, or LOCALSTACK_HOST as localstack-client reads it).
+"""
+
+import os
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from skylane.settings import LOCALSTACK_EDGE_PORT
+
+DEFAULT_PORT = 4599
+PORT_VARIABLE = "SKYLANE_EMULATOR_PORT"
+HOST = "127.0.0.1"
+REGION = "us-east-1"
+# Any value works on an emulator; fixed ones keep every process on the same moto account.
+FAKE_ACCESS_KEY = "testing"
+
+
+@dataclass(frozen=True)
+class AwsEndpoint:
+    """Where AWS is for this stack, and the credentials every process uses there."""
+
+    url: str
+    region: str = REGION
+    access_key_id: str = FAKE_ACCESS_KEY
+    secret_access_key: str = FAKE_ACCESS_KEY
+
+    def env(self) -> dict[str, str]:
+        """The variables that point boto3 (and kombu's SQS transport) at this endpoint."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+        }
+
+    @cached_property
+    def session(self) -> boto3.Session:
+        # One session: each new one loads botocore's service models again (a second per client).
+        return boto3.Session(
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+            region_name=self.region,
+        )
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for this endpoint, independent of this process's AWS_* variables."""
+        return self.session.client(service, endpoint_url=self.url)  # type: ignore[call-overload]
+
+
+@dataclass
+class Emulator:
+    """A running endpoint; ``stop`` is a no-op for one the user runs."""
+
+    endpoint: AwsEndpoint
+    server: ThreadedMotoServer | None = field(default=None, repr=False)
+
+    @property
+    def embedded(self) -> bool:
+        return self.server is not None
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def configured_port(environ: Mapping[str, str] = os.environ) -> int:
+    return int(environ.get(PORT_VARIABLE, DEFAULT_PORT))
+
+
+def external_endpoint(environ: Mapping[str, str] = os.environ) -> AwsEndpoint | None:
+    """The user's own emulator, if the environment names one."""
+    url = environ.get("AWS_ENDPOINT_URL")
+    if not url:
+        host = environ.get("LOCALSTACK_HOST")
+        if not host:
+            return None
+        if ":" not in host:
+            host = f"{host}:{LOCALSTACK_EDGE_PORT}"
+        url = f"http://{host}"
+    return AwsEndpoint(
+        url=url,
+        region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or REGION,
+        access_key_id=environ.get("AWS_ACCESS_KEY_ID") or FAKE_ACCESS_KEY,
+        secret_access_key=environ.get("AWS_SECRET_ACCESS_KEY") or FAKE_ACCESS_KEY,
+    )
+
+
+def wait_until_answering(url: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=1.0):  # noqa: S310 (an http:// URL)
+                return
+        except urllib.error.HTTPError:
+            return  # any HTTP answer means the server is up
+        except OSError as error:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no AWS emulator answering at {url}: {error}") from error
+            time.sleep(0.1)
+
+
+def start_moto(port: int) -> Emulator:
+    """Start moto's server on 127.0.0.1 (``port=0`` picks a free one)."""
+    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+    server.start()
+    host, bound_port = server.get_host_and_port()
+    endpoint = AwsEndpoint(url=f"http://{host}:{bound_port}")
+    try:
+        wait_until_answering(f"{endpoint.url}/moto-api/")
+    except TimeoutError:
+        server.stop()
+        raise
+    return Emulator(endpoint=endpoint, server=server)
+
+
+def start_emulator(port: int | None = None, environ: Mapping[str, str] = os.environ) -> Emulator:
+    """Use the user's emulator if the environment names one, else start moto's server."""
+    external = external_endpoint(environ)
+    if external is not None:
+        wait_until_answering(external.url)
+        return Emulator(endpoint=external)
+    return start_moto(configured_port(environ) if port is None else port)

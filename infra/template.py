@@ -1,0 +1,258 @@
+"""template.yaml deployed as a CloudFormation stack on the emulator, and read back.
+
+Every local process gets the environment the template gives its AWS counterpart, so the names
+(table, buckets, queue URLs) are the stack's, never a second copy kept here.
+"""
+
+import contextlib
+import copy
+import io
+import json
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import botocore.exceptions
+from cfn_tools import dump_json, load_yaml
+from samtranslator.metrics.metrics import Metrics
+from samtranslator.parser.parser import Parser
+from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
+from samtranslator.translator.translator import Translator
+from samtranslator.utils.py27hash_fix import (
+    to_py27_compatible_template,
+    undo_mark_unicode_str_in_template,
+)
+
+from infra.emulator import AwsEndpoint
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_ecs import ECSClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_s3 import S3Client
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE_PATH = REPO_ROOT / "template.yaml"
+DEFAULT_STACK_NAME = "skylane-local"
+API_FUNCTION = "ApiFunction"
+WORKER_TASK_DEFINITION = "WorkerTaskDefinition"
+PLACEHOLDER_KEY = "placeholder.zip"
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+
+Template = dict[str, Any]
+
+
+class DeployError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class DeployedStack:
+    stack_name: str
+    outputs: dict[str, str]
+    parameters: dict[str, str]
+    physical_ids: dict[str, str]
+    # Every Lambda function's environment, by logical id (the API and the scheduler).
+    function_envs: dict[str, dict[str, str]] = field(default_factory=dict)
+    worker_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def api_env(self) -> dict[str, str]:
+        return self.function_envs[API_FUNCTION]
+
+    def component_env(self, component: str) -> dict[str, str]:
+        """The environment of "api", "worker", or a function by logical id."""
+        if component == "api":
+            return self.api_env
+        if component == "worker":
+            return self.worker_env
+        return self.function_envs[component]
+
+
+def load_template(path: Path = TEMPLATE_PATH) -> Template:
+    # cfn_tools turns the short intrinsics (!Ref, !Sub) into their JSON form; dumping and parsing
+    # back leaves plain dicts the SAM translator accepts.
+    loaded: Template = json.loads(dump_json(load_yaml(path.read_text())))
+    return loaded
+
+
+def with_placeholder_code(template: Template, code_uri: str) -> Template:
+    """The template with every function's local CodeUri replaced by an S3 URI.
+
+    The emulator only stores function code, never runs it (the API runs under uvicorn), and
+    CloudFormation cannot read a local path.
+    """
+    rewritten = copy.deepcopy(template)
+    for resource in rewritten.get("Resources", {}).values():
+        if resource.get("Type") == "AWS::Serverless::Function":
+            resource.setdefault("Properties", {})["CodeUri"] = code_uri
+    return rewritten
+
+
+def sam_transform(
+    template: Template, parameters: Mapping[str, str], endpoint: AwsEndpoint
+) -> Template:
+    """What the AWS::Serverless-2016-10-31 transform does on AWS, run here.
+
+    This is samtranslator's ``transform`` with the endpoint's session: the stock one builds a
+    default boto3 session, whose region would come from this process's environment.
+    """
+    template = copy.deepcopy(template)
+    values: dict[str, Any] = dict(parameters)
+    to_py27_compatible_template(template, values)
+    metrics = Metrics()
+    translator = Translator(None, Parser(), boto_session=endpoint.session, metrics=metrics)
+    policies = ManagedPolicyLoader(endpoint.client("iam"))
+    translated = translator.translate(
+        template, parameter_values=values, get_managed_policy_map=policies.load
+    )
+    # Unpublished metrics make the translator warn when it is collected; the publisher is a no-op.
+    metrics.publish()
+    transformed: Template = undo_mark_unicode_str_in_template(translated)
+    return transformed
+
+
+def upload_placeholder_code(endpoint: AwsEndpoint, bucket: str) -> str:
+    s3: S3Client = endpoint.client("s3")
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=bucket)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("README", "placeholder: the local stack runs this function's code itself\n")
+    s3.put_object(Bucket=bucket, Key=PLACEHOLDER_KEY, Body=archive.getvalue())
+    return f"s3://{bucket}/{PLACEHOLDER_KEY}"
+
+
+def _as_text(value: object) -> str:
+    # Lambda hands back template numbers as JSON numbers; processes read strings.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _stack_exists(cloudformation: "CloudFormationClient", stack_name: str) -> bool:
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    except botocore.exceptions.ClientError as error:
+        if "does not exist" in str(error):
+            return False
+        raise
+    return any(stack["StackStatus"] != "DELETE_COMPLETE" for stack in stacks)
+
+
+def _failure_reasons(cloudformation: "CloudFormationClient", stack_name: str) -> str:
+    events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
+    reasons = [
+        f"{event['LogicalResourceId']}: {event.get('ResourceStatusReason', '')}"
+        for event in events
+        if event["ResourceStatus"].endswith("FAILED")
+    ]
+    return "; ".join(reasons) or "no failure reason reported"
+
+
+def _wait(cloudformation: "CloudFormationClient", waiter_name: str, stack_name: str) -> None:
+    try:
+        cloudformation.get_waiter(waiter_name).wait(  # type: ignore[call-overload]
+            StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 600}
+        )
+    except botocore.exceptions.WaiterError as error:
+        reasons = _failure_reasons(cloudformation, stack_name)
+        raise DeployError(f"stack {stack_name} did not deploy: {reasons}") from error
+
+
+def create_or_update_stack(
+    endpoint: AwsEndpoint,
+    stack_name: str,
+    template: Template,
+    parameters: Mapping[str, str],
+) -> None:
+    cloudformation: CloudFormationClient = endpoint.client("cloudformation")
+    request: dict[str, Any] = {
+        "StackName": stack_name,
+        "TemplateBody": json.dumps(template),
+        "Parameters": [
+            {"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()
+        ],
+        "Capabilities": CAPABILITIES,
+    }
+    # Updated, not replaced: moto cannot delete this stack (it deletes the VPC before its
+    # subnets), and an emulator that outlives us (LocalStack) keeps its data.
+    if _stack_exists(cloudformation, stack_name):
+        try:
+            cloudformation.update_stack(**request)
+        except botocore.exceptions.ClientError as error:
+            if "No updates are to be performed" in str(error):
+                return
+            raise
+        _wait(cloudformation, "stack_update_complete", stack_name)
+    else:
+        cloudformation.create_stack(**request)
+        _wait(cloudformation, "stack_create_complete", stack_name)
+
+
+def read_stack(endpoint: AwsEndpoint, stack_name: str) -> DeployedStack:
+    cloudformation: CloudFormationClient = endpoint.client("cloudformation")
+    stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+    summaries = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name)
+    resources = [summary for page in summaries for summary in page["StackResourceSummaries"]]
+    physical_ids = {
+        resource["LogicalResourceId"]: resource.get("PhysicalResourceId", "")
+        for resource in resources
+    }
+
+    lambda_client: LambdaClient = endpoint.client("lambda")
+    function_envs = {}
+    for resource in resources:
+        if resource["ResourceType"] == "AWS::Lambda::Function":
+            configuration = lambda_client.get_function_configuration(
+                FunctionName=resource["PhysicalResourceId"]
+            )
+            variables = configuration.get("Environment", {}).get("Variables", {})
+            function_envs[resource["LogicalResourceId"]] = {
+                name: _as_text(value) for name, value in variables.items()
+            }
+
+    ecs: ECSClient = endpoint.client("ecs")
+    task_definition = ecs.describe_task_definition(
+        taskDefinition=physical_ids[WORKER_TASK_DEFINITION]
+    )["taskDefinition"]
+    worker_env = {
+        variable["name"]: _as_text(variable["value"])
+        for variable in task_definition["containerDefinitions"][0].get("environment", [])
+    }
+    if not worker_env:
+        # moto re-registers a task definition updated through CloudFormation without its
+        # container environment; a fresh emulator has no stack to update.
+        raise DeployError(
+            f"the worker task definition of stack {stack_name} has no environment: "
+            "moto loses it when a stack is updated; restart the emulator"
+        )
+
+    return DeployedStack(
+        stack_name=stack_name,
+        outputs={output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])},
+        parameters={
+            parameter["ParameterKey"]: parameter["ParameterValue"]
+            for parameter in stack.get("Parameters", [])
+        },
+        physical_ids=physical_ids,
+        function_envs=function_envs,
+        worker_env=worker_env,
+    )
+
+
+def deploy(
+    endpoint: AwsEndpoint,
+    parameters: Mapping[str, str] | None = None,
+    stack_name: str = DEFAULT_STACK_NAME,
+    template_path: Path = TEMPLATE_PATH,
+) -> DeployedStack:
+    """Create (or update) the stack from template.yaml and read back what processes need."""
+    overrides = dict(parameters or {})
+    code_uri = upload_placeholder_code(endpoint, f"{stack_name.lower()}-artifacts")
+    template = with_placeholder_code(load_template(template_path), code_uri)
+    transformed = sam_transform(template, overrides, endpoint)
+    create_or_update_stack(endpoint, stack_name, transformed, overrides)
+    return read_stack(endpoint, stack_name)

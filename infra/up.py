@@ -1,0 +1,184 @@
+"""``make up``: the whole stack on this machine, until Ctrl-C.
+
+The emulator (or the user's own, see infra.emulator), the stack from template.yaml, the API on
+uvicorn and one Celery worker, each process with the environment the template gives its AWS
+counterpart.
+"""
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+from urllib.parse import urlsplit, urlunsplit
+
+from infra import local_setup
+from infra.emulator import AwsEndpoint, Emulator, configured_port, start_emulator
+from infra.processes import (
+    DEFAULT_API_PORT,
+    DEFAULT_GRACE_SECONDS,
+    ChildProcess,
+    PrefixedStdout,
+    child_environment,
+    start_api,
+    start_worker,
+    stop_all,
+)
+from infra.template import API_FUNCTION, REPO_ROOT, DeployedStack, deploy
+
+STACK_NAME = "skylane-local"
+PARAMETERS = {"Stage": "local"}
+SAM_ENV_VARS_PATH = REPO_ROOT / ".local" / "sam-env-vars.json"
+# How a container started by `sam local start-api` reaches a server on this machine.
+DOCKER_HOST_ALIAS = "host.docker.internal"
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m infra.up", description=__doc__)
+    parser.add_argument(
+        "--api-port",
+        "--port",
+        dest="api_port",
+        type=int,
+        default=DEFAULT_API_PORT,
+        help=f"port of the API on 127.0.0.1 (default {DEFAULT_API_PORT})",
+    )
+    parser.add_argument(
+        "--emulator-port",
+        type=int,
+        default=None,
+        help="port of the embedded moto server (default $SKYLANE_EMULATOR_PORT or 4599)",
+    )
+    parser.add_argument("--no-worker", action="store_true", help="start no Celery worker")
+    return parser.parse_args(argv)
+
+
+def docker_reachable_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.hostname not in LOOPBACK_NAMES:
+        return url
+    netloc = DOCKER_HOST_ALIAS if parts.port is None else f"{DOCKER_HOST_ALIAS}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def write_sam_env_vars(
+    stack: DeployedStack, endpoint: AwsEndpoint, path: Path = SAM_ENV_VARS_PATH
+) -> Path:
+    """The env-vars file for `sam local start-api --env-vars`, pointing the function at us."""
+    variables = {**stack.api_env, "AWS_ENDPOINT_URL": docker_reachable_url(endpoint.url)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({API_FUNCTION: variables}, indent=2) + "\n")
+    return path
+
+
+def summary(
+    emulator: Emulator, stack: DeployedStack, api_port: int, env_vars_path: Path, worker: bool
+) -> str:
+    outputs = stack.outputs
+    api_url = f"http://127.0.0.1:{api_port}"
+    emulator_kind = "moto, embedded" if emulator.embedded else "yours"
+    rows = [
+        ("API", api_url),
+        ("API docs", f"{api_url}/docs"),
+        ("AWS endpoint", f"{emulator.endpoint.url} ({emulator_kind})"),
+        ("stack", stack.stack_name),
+        ("jobs table", outputs["JobsTableName"]),
+        ("uploads bucket", outputs["UploadsBucketName"]),
+        ("reports bucket", outputs["ReportsBucketName"]),
+        ("high queue", outputs["HighQueueUrl"]),
+        ("default queue", outputs["DefaultQueueUrl"]),
+        ("high DLQ", outputs["HighDeadLetterQueueUrl"]),
+        ("default DLQ", outputs["DefaultDeadLetterQueueUrl"]),
+        ("API log group", outputs["ApiLogGroupName"]),
+        ("worker log group", outputs["WorkerLogGroupName"]),
+        ("worker", "1 process" if worker else "none (--no-worker)"),
+        ("sam env vars", str(env_vars_path)),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [f"  {label:<{width}}  {value}" for label, value in rows]
+    aws_env = " ".join(f"{name}={value}" for name, value in emulator.endpoint.env().items())
+    return "\n".join(
+        [
+            "skylane is up. Ctrl-C stops everything.",
+            *lines,
+            f"  use the AWS CLI against it: env {aws_env} aws ...",
+        ]
+    )
+
+
+def quiet_emulator_logs() -> None:
+    """Keep the children's lines readable on our stdout.
+
+    moto logs every request and warns about each resource type it does not emulate; those
+    (the HTTP API, bucket policies) have no local role, since uvicorn serves the API.
+    """
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    logging.getLogger("moto").addFilter(
+        lambda record: not record.getMessage().startswith("No Moto CloudFormation support")
+    )
+    warnings.filterwarnings("ignore", message="Tried to parse .* but it's not supported")
+
+
+def _exit_on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
+def wait_while_running(processes: Sequence[ChildProcess]) -> int:
+    """Block until a child exits on its own (its exit code) or we are told to stop."""
+    while True:
+        for process in processes:
+            code = process.returncode
+            if code is not None:
+                print(
+                    process.describe_failure("stopped on its own; stopping the stack"),
+                    file=sys.stderr,
+                )
+                return code or 1
+        time.sleep(0.5)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    quiet_emulator_logs()
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    port = configured_port() if args.emulator_port is None else args.emulator_port
+    emulator = start_emulator(port)
+    processes: list[ChildProcess] = []
+    try:
+        endpoint = emulator.endpoint
+        stack = deploy(
+            endpoint, {**PARAMETERS, "LocalEndpointUrl": endpoint.url}, stack_name=STACK_NAME
+        )
+        local_setup.prepare(endpoint, stack)
+        env_vars_path = write_sam_env_vars(stack, endpoint)
+        output = PrefixedStdout()
+        processes.append(
+            start_api(child_environment(endpoint.env(), stack.api_env), output, port=args.api_port)
+        )
+        if not args.no_worker:
+            processes.append(
+                start_worker(child_environment(endpoint.env(), stack.worker_env), output)
+            )
+        print(summary(emulator, stack, args.api_port, env_vars_path, not args.no_worker))
+        return wait_while_running(processes)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        # A second Ctrl-C (a terminal signals `uv run` and us alike, and uv passes it on) must
+        # not cut the shutdown short: it is bounded by the grace period anyway.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("stopping...", file=sys.stderr)
+        stop_all(processes, DEFAULT_GRACE_SECONDS)
+        emulator.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""Integration fixtures: the real stack (moto's server, the template's stack, the API under
+uvicorn, Celery workers) started once per session, on free ports, with fast retries.
+
+Tests mark themselves ``pytestmark = pytest.mark.integration`` and take ``local_stack``.
+Each child's output is in ``local_stack.logs_dir/<name>.log``.
+"""
+
+import itertools
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import local_setup
+from infra.emulator import AwsEndpoint, Emulator, free_port, start_moto
+from infra.processes import (
+    ChildProcess,
+    LogDirectory,
+    child_environment,
+    start_api,
+    start_worker,
+    stop_all,
+)
+from infra.template import DeployedStack, deploy
+
+STACK_NAME = "skylane-it"
+# Retries after 1 s instead of 60 s, so retry and dead-letter paths fit in a test.
+PARAMETERS = {"Stage": "local", "RetryCountdownSeconds": "1"}
+WORKER_READY = r"\bready\."
+STOP_GRACE_SECONDS = 15.0
+
+
+@dataclass
+class LocalStack:
+    emulator: Emulator
+    stack: DeployedStack
+    logs: LogDirectory
+    api: ChildProcess
+    api_port: int
+    workers: list[ChildProcess] = field(default_factory=list)
+    _worker_numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def endpoint(self) -> AwsEndpoint:
+        return self.emulator.endpoint
+
+    @property
+    def env(self) -> dict[str, str]:
+        """AWS_ENDPOINT_URL, credentials and region of the emulator."""
+        return self.endpoint.env()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.logs.directory
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        return self.stack.outputs
+
+    @property
+    def table(self) -> str:
+        return self.outputs["JobsTableName"]
+
+    @property
+    def uploads_bucket(self) -> str:
+        return self.outputs["UploadsBucketName"]
+
+    @property
+    def reports_bucket(self) -> str:
+        return self.outputs["ReportsBucketName"]
+
+    @property
+    def high_queue_url(self) -> str:
+        return self.outputs["HighQueueUrl"]
+
+    @property
+    def default_queue_url(self) -> str:
+        return self.outputs["DefaultQueueUrl"]
+
+    @property
+    def high_dlq_url(self) -> str:
+        return self.outputs["HighDeadLetterQueueUrl"]
+
+    @property
+    def default_dlq_url(self) -> str:
+        return self.outputs["DefaultDeadLetterQueueUrl"]
+
+    def client(self, service: str) -> Any:
+        """A boto3 client bound to the emulator, whatever this process's AWS_* say."""
+        return self.endpoint.client(service)
+
+    def worker_env(self, extra_env: Mapping[str, str] | None = None) -> dict[str, str]:
+        return child_environment(self.env, self.stack.worker_env, extra_env)
+
+    def start_worker(
+        self, extra_env: Mapping[str, str] | None = None, ready_timeout: float | None = 30.0
+    ) -> ChildProcess:
+        """Start one more worker (``worker-N``); by default wait until Celery says it is ready.
+
+        ``handle.terminate()`` is ECS's SIGTERM, ``handle.kill()`` a dead container (SIGKILL to
+        its whole process group), ``self.stop_worker(handle)`` both in turn.
+        """
+        name = f"worker-{next(self._worker_numbers)}"
+        worker = start_worker(self.worker_env(extra_env), self.logs, name=name)
+        self.workers.append(worker)
+        if ready_timeout is not None:
+            worker.wait_for_output(WORKER_READY, timeout=ready_timeout)
+        return worker
+
+    def stop_worker(self, worker: ChildProcess, grace: float = STOP_GRACE_SECONDS) -> int:
+        code = worker.stop(grace)
+        self.workers.remove(worker)
+        return code
+
+    def stop(self) -> None:
+        stop_all([*self.workers, self.api], STOP_GRACE_SECONDS)
+        self.workers.clear()
+        self.emulator.stop()
+        self.logs.close()
+
+
+@pytest.fixture(scope="session")
+def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    logs = LogDirectory(tmp_path_factory.mktemp("local-stack-logs"))
+    emulator = start_moto(port=0)
+    started: list[ChildProcess] = []
+    try:
+        stack = deploy(
+            emulator.endpoint,
+            {**PARAMETERS, "LocalEndpointUrl": emulator.endpoint.url},
+            stack_name=STACK_NAME,
+        )
+        local_setup.prepare(emulator.endpoint, stack)
+        # The first worker boots while the API does: each takes seconds to import.
+        worker_env = child_environment(emulator.endpoint.env(), stack.worker_env)
+        started.append(start_worker(worker_env, logs, name="worker-1"))
+        api_port = free_port()
+        api_env = child_environment(emulator.endpoint.env(), stack.api_env)
+        api = start_api(api_env, logs, port=api_port)
+        started.append(api)
+        started[0].wait_for_output(WORKER_READY, timeout=60)
+    except BaseException:
+        stop_all(started, grace=1.0)
+        emulator.stop()
+        logs.close()
+        raise
+    local = LocalStack(
+        emulator=emulator,
+        stack=stack,
+        logs=logs,
+        api=api,
+        api_port=api_port,
+        workers=[started[0]],
+        _worker_numbers=itertools.count(2),
+    )
+    try:
+        yield local
+    finally:
+        local.stop()

@@ -1,0 +1,93 @@
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+from infra.emulator import (
+    DEFAULT_PORT,
+    AwsEndpoint,
+    Emulator,
+    configured_port,
+    external_endpoint,
+    free_port,
+    start_emulator,
+    start_moto,
+)
+
+
+@pytest.fixture
+def moto_server() -> Iterator[Emulator]:
+    emulator = start_moto(port=0)
+    yield emulator
+    emulator.stop()
+
+
+def test_no_external_endpoint_without_either_variable() -> None:
+    assert external_endpoint({}) is None
+
+
+def test_aws_endpoint_url_names_the_external_endpoint() -> None:
+    endpoint = external_endpoint(
+        {"AWS_ENDPOINT_URL": "http://emulator:9000", "AWS_REGION": "eu-west-1"}
+    )
+    assert endpoint == AwsEndpoint(url="http://emulator:9000", region="eu-west-1")
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [("localstack", "http://localstack:4566"), ("localstack:4510", "http://localstack:4510")],
+)
+def test_localstack_host_follows_localstack_clients_convention(host: str, url: str) -> None:
+    endpoint = external_endpoint({"LOCALSTACK_HOST": host})
+    assert endpoint is not None
+    assert endpoint.url == url
+
+
+def test_aws_endpoint_url_wins_over_localstack_host() -> None:
+    endpoint = external_endpoint(
+        {"AWS_ENDPOINT_URL": "http://mine:1234", "LOCALSTACK_HOST": "localstack"}
+    )
+    assert endpoint is not None
+    assert endpoint.url == "http://mine:1234"
+
+
+def test_port_comes_from_the_environment() -> None:
+    assert configured_port({}) == DEFAULT_PORT
+    assert configured_port({"SKYLANE_EMULATOR_PORT": "4700"}) == 4700
+
+
+def test_env_points_boto3_at_the_endpoint() -> None:
+    env = AwsEndpoint(url="http://127.0.0.1:4599").env()
+    assert env == {
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:4599",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_REGION": "us-east-1",
+    }
+
+
+def test_moto_answers_on_the_port_it_reports(moto_server: Emulator) -> None:
+    assert moto_server.embedded
+    url = f"{moto_server.endpoint.url}/moto-api/"
+    with urllib.request.urlopen(url) as response:  # noqa: S310 (an http:// URL)
+        assert response.status == 200
+    sqs = moto_server.endpoint.client("sqs")
+    assert sqs.create_queue(QueueName="probe")["QueueUrl"].endswith("/probe")
+
+
+def test_an_external_endpoint_is_used_not_started(moto_server: Emulator) -> None:
+    emulator = start_emulator(environ={"AWS_ENDPOINT_URL": moto_server.endpoint.url})
+    assert not emulator.embedded
+    assert emulator.endpoint.url == moto_server.endpoint.url
+    emulator.stop()
+
+
+def test_start_emulator_starts_moto_on_the_given_port() -> None:
+    port = free_port()
+    emulator = start_emulator(port=port, environ={})
+    try:
+        assert emulator.embedded
+        assert emulator.endpoint.url == f"http://127.0.0.1:{port}"
+    finally:
+        emulator.stop()

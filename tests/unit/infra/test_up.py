@@ -1,0 +1,38 @@
+import json
+from pathlib import Path
+
+from infra.emulator import AwsEndpoint
+from infra.template import DeployedStack
+from infra.up import docker_reachable_url, parse_args, write_sam_env_vars
+
+
+def test_loopback_urls_become_docker_host_urls() -> None:
+    assert docker_reachable_url("http://127.0.0.1:4599") == "http://host.docker.internal:4599"
+    assert docker_reachable_url("http://localhost:4566") == "http://host.docker.internal:4566"
+    assert docker_reachable_url("http://localstack:4566") == "http://localstack:4566"
+
+
+def test_sam_env_vars_file_has_the_functions_env_and_endpoint(tmp_path: Path) -> None:
+    stack = DeployedStack(
+        stack_name="skylane-local",
+        outputs={},
+        parameters={},
+        physical_ids={},
+        function_envs={"ApiFunction": {"JOBS_TABLE": "skylane-local-jobs"}},
+    )
+    path = write_sam_env_vars(
+        stack, AwsEndpoint(url="http://127.0.0.1:4599"), tmp_path / ".local" / "env.json"
+    )
+    assert json.loads(path.read_text()) == {
+        "ApiFunction": {
+            "JOBS_TABLE": "skylane-local-jobs",
+            "AWS_ENDPOINT_URL": "http://host.docker.internal:4599",
+        }
+    }
+
+
+def test_port_options() -> None:
+    assert parse_args([]).api_port == 8000
+    assert parse_args(["--port", "9000"]).api_port == 9000
+    args = parse_args(["--api-port", "9001", "--emulator-port", "4600", "--no-worker"])
+    assert (args.api_port, args.emulator_port, args.no_worker) == (9001, 4600, True)

@@ -1,0 +1,109 @@
+"""The job store's guarantees: conditional writes that never move a job backwards."""
+
+from typing import Any
+from uuid import uuid4
+
+import pytest
+
+from skylane.jobs import JobExists, JobStore
+from skylane.states import JobState
+
+
+@pytest.fixture
+def store(aws: dict[str, Any]) -> JobStore:
+    return JobStore.from_settings()
+
+
+def new_job(store: JobStore, user_id: str | None = None) -> str:
+    job_id = str(uuid4())
+    store.create(
+        job_id,
+        task="skylane.process_large_file",
+        kind="process_large_file",
+        queue="default",
+        inputs={"file_key": "uploads/x"},
+        user_id=user_id,
+    )
+    return job_id
+
+
+def test_a_job_id_is_recorded_once(store: JobStore) -> None:
+    job_id = new_job(store)
+    with pytest.raises(JobExists):
+        store.create(job_id, task="t", kind="k", queue="default", inputs={})
+
+
+def test_record_carries_inputs_and_expires_after_the_ttl(store: JobStore) -> None:
+    job_id = new_job(store)
+    record = store.get(job_id)
+    assert record is not None
+    assert record.state is JobState.PENDING
+    assert record.inputs == {"file_key": "uploads/x"}
+    assert record.attempts == 0
+
+
+def test_progress_never_goes_backwards_within_an_attempt(store: JobStore) -> None:
+    job_id = new_job(store)
+    store.mark_started(job_id, task="skylane.process_large_file", queue="default")
+    assert store.record_progress(job_id, 5, 10, {})
+    assert not store.record_progress(job_id, 3, 10, {})
+    record = store.get(job_id)
+    assert record is not None
+    assert (record.state, record.current, record.total) == (JobState.PROGRESS, 5, 10)
+
+
+def test_a_new_attempt_counts_and_restarts_its_progress(store: JobStore) -> None:
+    job_id = new_job(store)
+    store.mark_started(job_id, task="skylane.process_large_file", queue="default")
+    store.record_progress(job_id, 8, 10, {})
+    store.record_retry(job_id, "ConnectionError: S3 unreachable")
+    retrying = store.get(job_id)
+    assert retrying is not None
+    assert retrying.state is JobState.RETRY
+    assert retrying.error == "ConnectionError: S3 unreachable"
+
+    store.mark_started(job_id, task="skylane.process_large_file", queue="default")
+    assert store.record_progress(job_id, 1, 10, {})
+    record = store.get(job_id)
+    assert record is not None
+    assert (record.attempts, record.current, record.error) == (2, 1, None)
+
+
+def test_nothing_overwrites_a_final_state(store: JobStore) -> None:
+    job_id = new_job(store)
+    store.mark_started(job_id, task="skylane.process_large_file", queue="default")
+    assert store.record_success(job_id, {"status": "success"})
+    assert not store.record_progress(job_id, 9, 10, {})
+    assert not store.record_failure(job_id, "late failure", None)
+    store.mark_started(job_id, task="skylane.process_large_file", queue="default")
+    record = store.get(job_id)
+    assert record is not None
+    assert record.state is JobState.SUCCESS
+    assert record.result == {"status": "success"}
+    assert record.ended_at is not None
+
+
+def test_started_at_is_the_first_start(store: JobStore) -> None:
+    job_id = new_job(store)
+    store.mark_started(job_id, task="skylane.process_large_file", queue="default")
+    first = store.get(job_id)
+    store.mark_started(job_id, task="skylane.process_large_file", queue="default")
+    second = store.get(job_id)
+    assert first is not None
+    assert second is not None
+    assert first.started_at == second.started_at
+    assert second.attempts == 2
+
+
+def test_discard_removes_only_a_pending_record(store: JobStore) -> None:
+    pending = new_job(store)
+    store.discard(pending)
+    assert store.get(pending) is None
+
+
+def test_jobs_for_user_lists_that_users_jobs_newest_first(store: JobStore) -> None:
+    first = new_job(store, user_id="7")
+    second = new_job(store, user_id="7")
+    new_job(store, user_id="8")
+    new_job(store)
+    assert [r.job_id for r in store.jobs_for_user("7")] == [second, first]

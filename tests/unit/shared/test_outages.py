@@ -1,0 +1,55 @@
+"""Outages (503) are told apart from bad requests (4xx)."""
+
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
+from kombu.exceptions import OperationalError
+
+from skylane.errors import DependencyUnavailable
+from skylane.outages import is_outage, unavailable_as
+
+
+def client_error(code: str, status: int) -> ClientError:
+    return ClientError(
+        {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "Op",
+    )
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        EndpointConnectionError(endpoint_url="http://127.0.0.1:1"),
+        client_error("ThrottlingException", 400),
+        client_error("ProvisionedThroughputExceededException", 400),
+        client_error("InternalError", 500),
+        client_error("Anything", 503),
+    ],
+)
+def test_outages(error: Exception) -> None:
+    assert is_outage(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [client_error("ValidationException", 400), client_error("NoSuchKey", 404), ValueError("x")],
+)
+def test_not_outages(error: Exception) -> None:
+    assert not is_outage(error)
+
+
+def test_kombu_wrapped_botocore_errors_are_outages() -> None:
+    wrapped = OperationalError("publish failed")
+    wrapped.__cause__ = EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+    assert is_outage(wrapped)
+
+
+def test_unavailable_as_names_the_service() -> None:
+    with pytest.raises(DependencyUnavailable) as raised, unavailable_as("SQS"):
+        raise client_error("ServiceUnavailable", 503)
+    assert raised.value.service == "SQS"
+    assert "ServiceUnavailable" in str(raised.value)
+
+
+def test_unavailable_as_lets_request_errors_through() -> None:
+    with pytest.raises(ClientError), unavailable_as("S3"):
+        raise client_error("NoSuchBucket", 404)

@@ -1,0 +1,56 @@
+"""Settings come from the template's environment; unsafe combinations are refused."""
+
+import pytest
+from pydantic import ValidationError
+
+from skylane.settings import Settings, apply_localstack_host
+
+REQUIRED = {
+    "JOBS_TABLE": "t",
+    "UPLOADS_BUCKET": "u",
+    "REPORTS_BUCKET": "r",
+    "HIGH_QUEUE_URL": "h",
+    "DEFAULT_QUEUE_URL": "d",
+}
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ENDPOINT_URL", "LOCALSTACK_HOST", "SKYLANE_STAGE"):
+        monkeypatch.delenv(name, raising=False)
+    for key, value in REQUIRED.items():
+        monkeypatch.setenv(key, value)
+
+
+def test_an_emulator_endpoint_is_refused_outside_the_local_stage(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SKYLANE_STAGE", "prod")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4599")
+    with pytest.raises(ValidationError, match="only allowed in the local stage"):
+        Settings()
+
+
+def test_a_missing_resource_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JOBS_TABLE")
+    with pytest.raises(ValidationError, match="jobs_table"):
+        Settings()
+
+
+@pytest.mark.parametrize(
+    ("host", "endpoint"),
+    [("localhost", "http://localhost:4566"), ("10.0.0.5:4510", "http://10.0.0.5:4510")],
+)
+def test_localstack_host_becomes_the_endpoint(
+    monkeypatch: pytest.MonkeyPatch, host: str, endpoint: str
+) -> None:
+    monkeypatch.setenv("LOCALSTACK_HOST", host)
+    apply_localstack_host()
+    assert Settings().aws_endpoint_url == endpoint
+
+
+def test_an_explicit_endpoint_wins_over_localstack_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOCALSTACK_HOST", "localhost")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4599")
+    apply_localstack_host()
+    assert Settings().aws_endpoint_url == "http://127.0.0.1:4599"

@@ -1,0 +1,63 @@
+"""template.yaml and the code agree: queue visibility timeouts and environment variables."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cfn_tools import load_yaml
+
+from skylane.contracts import QueueName, longest_time_limit
+from skylane.settings import Settings
+
+TEMPLATE = Path(__file__).parents[2] / "template.yaml"
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    loaded: dict[str, Any] = load_yaml(TEMPLATE.read_text())
+    return loaded
+
+
+@pytest.mark.parametrize(
+    ("logical_id", "queue"), [("HighQueue", QueueName.HIGH), ("DefaultQueue", QueueName.DEFAULT)]
+)
+def test_visibility_timeout_exceeds_every_routed_tasks_hard_limit(
+    template: dict[str, Any], logical_id: str, queue: QueueName
+) -> None:
+    visibility = int(template["Resources"][logical_id]["Properties"]["VisibilityTimeout"])
+    assert visibility > longest_time_limit(queue)
+
+
+def api_environment(template: dict[str, Any]) -> set[str]:
+    names = set(template["Globals"]["Function"]["Environment"]["Variables"])
+    function = template["Resources"]["ApiFunction"]["Properties"]
+    names |= set(function.get("Environment", {}).get("Variables", {}))
+    return names
+
+
+def worker_environment(template: dict[str, Any]) -> set[str]:
+    definition = template["Resources"]["WorkerTaskDefinition"]["Properties"]
+    return {entry["Name"] for entry in definition["ContainerDefinitions"][0]["Environment"]}
+
+
+REQUIRED = {name.upper() for name, field in Settings.model_fields.items() if field.is_required()}
+
+
+def test_api_gets_every_required_setting(template: dict[str, Any]) -> None:
+    assert api_environment(template) >= REQUIRED | {"HIGH_DLQ_URL", "DEFAULT_DLQ_URL"}
+
+
+def test_worker_gets_every_setting_its_tasks_read(template: dict[str, Any]) -> None:
+    assert worker_environment(template) >= REQUIRED | {"EMAIL_SENDER", "NOTIFICATIONS_TOPIC_ARN"}
+
+
+def test_every_environment_name_is_a_setting_or_a_runtime_variable(
+    template: dict[str, Any],
+) -> None:
+    known = {name.upper() for name in Settings.model_fields} | {
+        "POWERTOOLS_SERVICE_NAME",
+        "POWERTOOLS_LOG_LEVEL",
+        "AWS_REGION",
+        "AWS_ENDPOINT_URL",
+    }
+    assert (api_environment(template) | worker_environment(template)) - known == set()

@@ -1,0 +1,109 @@
+import hashlib
+
+import pytest
+
+from functions.worker.documents import EXCERPT_CHARS, DocumentUnreadable, analyse_document
+from tests.samples import pdf_bytes
+from tests.unit.worker.helpers import ProgressRecorder, Upload
+
+
+def assert_progress_completes_only_at_the_end(calls: list[tuple[int, int]]) -> None:
+    currents = [current for current, _ in calls]
+    assert currents == sorted(currents)
+    assert all(current < total for current, total in calls[:-1])
+    assert calls[-1][0] == calls[-1][1]
+
+
+def test_blank_pdf_pages_are_counted(
+    upload: Upload, progress: ProgressRecorder, worker_aws: dict[str, str]
+) -> None:
+    content = pdf_bytes(["", "", ""])
+    key = upload("uploads/blank.pdf", content)
+
+    facts = analyse_document(worker_aws["UPLOADS_BUCKET"], key, progress)
+
+    assert facts == {
+        "format": "pdf",
+        "size_bytes": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "page_count": 3,
+        "words": 0,
+        "text_excerpt": "",
+    }
+    # One chunk read, then three pages parsed.
+    assert progress.calls == [(1, 2), (2, 4), (3, 4), (4, 4)]
+
+
+def test_pdf_text_is_extracted_across_pages(
+    upload: Upload, progress: ProgressRecorder, worker_aws: dict[str, str]
+) -> None:
+    key = upload("uploads/text.pdf", pdf_bytes(["Hello skylane world", "", "second page text"]))
+
+    facts = analyse_document(worker_aws["UPLOADS_BUCKET"], key, progress)
+
+    assert facts["format"] == "pdf"
+    assert facts["page_count"] == 3
+    assert facts["words"] == 6
+    assert facts["text_excerpt"] == "Hello skylane world second page text"
+    assert_progress_completes_only_at_the_end(progress.calls)
+
+
+def test_pdf_excerpt_is_capped(
+    upload: Upload, progress: ProgressRecorder, worker_aws: dict[str, str]
+) -> None:
+    page_text = " ".join(["lorem"] * 60)
+    key = upload("uploads/long.pdf", pdf_bytes([page_text] * 10))
+
+    facts = analyse_document(worker_aws["UPLOADS_BUCKET"], key, progress)
+
+    assert facts["format"] == "pdf"
+    assert facts["words"] == 600
+    assert len(facts["text_excerpt"]) == EXCERPT_CHARS
+    assert facts["text_excerpt"].startswith("lorem lorem")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"%PDF-1.7\nthis is not a pdf at all",
+        b"%PDF-",
+        pdf_bytes(["Hello skylane world"])[:200],
+    ],
+    ids=["garbage", "magic-only", "truncated"],
+)
+def test_corrupt_pdf_is_a_clear_permanent_failure(
+    content: bytes, upload: Upload, progress: ProgressRecorder, worker_aws: dict[str, str]
+) -> None:
+    key = upload("uploads/broken.pdf", content)
+
+    with pytest.raises(DocumentUnreadable, match=r"uploads/broken\.pdf is not a readable PDF: "):
+        analyse_document(worker_aws["UPLOADS_BUCKET"], key, progress)
+
+
+def test_password_protected_pdf_is_unreadable(
+    upload: Upload, progress: ProgressRecorder, worker_aws: dict[str, str]
+) -> None:
+    key = upload("uploads/secret.pdf", pdf_bytes(["classified"], password="hunter2"))
+
+    with pytest.raises(DocumentUnreadable, match="encrypted PDF that needs a password"):
+        analyse_document(worker_aws["UPLOADS_BUCKET"], key, progress)
+
+
+def test_text_document_counts_lines_words_and_characters(
+    upload: Upload, progress: ProgressRecorder, worker_aws: dict[str, str]
+) -> None:
+    content = "héllo wörld\nsecond line here\n".encode() + b"bad \xff byte"
+    key = upload("uploads/notes.txt", content)
+
+    facts = analyse_document(worker_aws["UPLOADS_BUCKET"], key, progress)
+
+    assert facts == {
+        "format": "text",
+        "size_bytes": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "lines": 3,
+        "words": 8,
+        # The undecodable byte becomes one U+FFFD replacement character.
+        "characters": len("héllo wörld\nsecond line here\nbad \ufffd byte"),
+    }
+    assert progress.calls == [(1, 2), (2, 2)]
