@@ -43,8 +43,11 @@ unit: install
 integration: install
 	$(RUN) pytest -m integration -q
 
+# Two runs: moto's in-process mocks (unit) and the embedded emulator server (integration)
+# share moto's global state, so they must not live in one process.
 test: lint
-	$(RUN) pytest -q
+	$(RUN) pytest -m "not integration" -q
+	$(RUN) pytest -m integration -q
 
 # ---------------------------------------------------------------- AWS build and deploy
 build: install

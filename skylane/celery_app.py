@@ -11,8 +11,7 @@ from celery import Celery
 from skylane.contracts import TASKS, QueueName
 from skylane.settings import Settings, get_settings
 
-# SQS long polling: a receive waits up to 20 s for a message instead of returning empty.
-LONG_POLL_SECONDS = 20
+POLLING_INTERVAL_SECONDS = 0.1
 
 
 def create_celery_app(settings: Settings) -> Celery:
@@ -24,12 +23,20 @@ def create_celery_app(settings: Settings) -> Celery:
                 QueueName.HIGH.value: {"url": settings.high_queue_url},
                 QueueName.DEFAULT.value: {"url": settings.default_queue_url},
             },
-            "wait_time_seconds": LONG_POLL_SECONDS,
+            # SQS long polling: a receive waits for a message instead of returning empty.
+            "wait_time_seconds": settings.sqs_wait_time_seconds,
+            # The pause before polling a queue again after an empty receive or while every
+            # worker slot is busy. Empty receives already waited the long poll, so a short
+            # pause costs no requests; kombu's default of 1 s caps a busy worker at about one
+            # job per second per slot.
+            "polling_interval": POLLING_INTERVAL_SECONDS,
             # Each queue's own VisibilityTimeout (set in the template from the task time
             # limits) applies: kombu passes none on receive.
             "client-config": {
                 "connect_timeout": settings.aws_connect_timeout_seconds,
-                "read_timeout": max(settings.aws_read_timeout_seconds, LONG_POLL_SECONDS + 5),
+                "read_timeout": max(
+                    settings.aws_read_timeout_seconds, settings.sqs_wait_time_seconds + 5
+                ),
                 "retries": {"mode": "standard", "max_attempts": 3},
             },
         },

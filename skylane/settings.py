@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     job_ttl_days: int = Field(default=7, ge=1)
     retry_countdown_seconds: int = Field(default=60, ge=0, le=900)
     upload_url_expires_seconds: int = Field(default=900, ge=60, le=604800)
+    # How long a worker's SQS receive waits for a message (long polling, at most 20 s). Shorter
+    # means more empty receives; it also bounds how long a stopped worker's last receive can
+    # still take a message it will never run (that message then waits out its visibility timeout).
+    sqs_wait_time_seconds: int = Field(default=20, ge=0, le=20)
     # Progress writes per job are coalesced to at most one per this many seconds.
     progress_min_interval_seconds: float = Field(default=1.0, ge=0)
     # How long a producer waits on SQS/DynamoDB before answering 503 (API Gateway gives up at 29 s).

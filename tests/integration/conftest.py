@@ -26,8 +26,10 @@ from infra.processes import (
 from infra.template import DeployedStack, deploy
 
 STACK_NAME = "skylane-it"
-# Retries after 1 s instead of 60 s, so retry and dead-letter paths fit in a test.
-PARAMETERS = {"Stage": "local", "RetryCountdownSeconds": "1"}
+# Retries after 1 s instead of 60 s, so retry and dead-letter paths fit in a test; 2 s long
+# polls, so a stopped worker's last receive is over soon (see stop_every_worker in tests).
+PARAMETERS = {"Stage": "local", "RetryCountdownSeconds": "1", "QueueLongPollSeconds": "2"}
+LONG_POLL_SECONDS = 2
 WORKER_READY = r"\bready\."
 STOP_GRACE_SECONDS = 15.0
 
