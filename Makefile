@@ -58,15 +58,20 @@ deploy: build
 
 # sam build calls this for ApiFunction (Metadata: BuildMethod: makefile) with ARTIFACTS_DIR set.
 # pip cross-installs the API's own dependencies for the Lambda platform: no Docker needed.
+# boto3 and botocore are left out: the python3.13 runtime provides them (and they are 30 MB).
+RUNTIME_PROVIDED := ^(boto3|botocore|s3transfer|jmespath)==
 build-ApiFunction:
-	$(UV) export --frozen --no-dev --group api --no-emit-project --no-hashes --quiet -o $(ARTIFACTS_DIR)/requirements.txt
-	$(UV) pip install --quiet --python-platform aarch64-manylinux_2_28 --python-version $(LAMBDA_PYTHON) \
-		--only-binary :all: --target $(ARTIFACTS_DIR) -r $(ARTIFACTS_DIR)/requirements.txt
+	$(UV) export --frozen --no-dev --group api --no-emit-project --no-hashes --quiet \
+		| grep -Ev '$(RUNTIME_PROVIDED)' > $(ARTIFACTS_DIR)/requirements.txt
+	$(UV) pip install --quiet --no-deps --python-platform aarch64-manylinux_2_28 \
+		--python-version $(LAMBDA_PYTHON) --only-binary :all: --target $(ARTIFACTS_DIR) \
+		-r $(ARTIFACTS_DIR)/requirements.txt
 	rm $(ARTIFACTS_DIR)/requirements.txt
 	mkdir -p $(ARTIFACTS_DIR)/functions
 	cp -r skylane $(ARTIFACTS_DIR)/
 	cp functions/__init__.py $(ARTIFACTS_DIR)/functions/
 	cp -r functions/api $(ARTIFACTS_DIR)/functions/
+	find $(ARTIFACTS_DIR)/skylane $(ARTIFACTS_DIR)/functions -name __pycache__ -prune -exec rm -rf {} +
 
 worker-image: install
 	$(UV) export --frozen --no-dev --group worker --no-hashes --no-emit-project --quiet -o functions/worker/requirements.txt

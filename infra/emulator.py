@@ -19,6 +19,8 @@ from skylane.settings import LOCALSTACK_EDGE_PORT
 
 DEFAULT_PORT = 4599
 PORT_VARIABLE = "SKYLANE_EMULATOR_PORT"
+# Loopback unless the user asks otherwise (sam local's containers on Linux need 0.0.0.0).
+HOST_VARIABLE = "SKYLANE_EMULATOR_HOST"
 HOST = "127.0.0.1"
 REGION = "us-east-1"
 # Any value works on an emulator; fixed ones keep every process on the same moto account.
@@ -118,12 +120,15 @@ def wait_until_answering(url: str, timeout: float = 10.0) -> None:
             time.sleep(0.1)
 
 
-def start_moto(port: int) -> Emulator:
-    """Start moto's server on 127.0.0.1 (``port=0`` picks a free one)."""
-    server = ThreadedMotoServer(ip_address=HOST, port=port, verbose=False)
+def start_moto(port: int, bind: str = HOST) -> Emulator:
+    """Start moto's server on `bind` (loopback by default; ``port=0`` picks a free one).
+
+    Clients on this machine always reach it through 127.0.0.1.
+    """
+    server = ThreadedMotoServer(ip_address=bind, port=port, verbose=False)
     server.start()
-    host, bound_port = server.get_host_and_port()
-    endpoint = AwsEndpoint(url=f"http://{host}:{bound_port}")
+    _, bound_port = server.get_host_and_port()
+    endpoint = AwsEndpoint(url=f"http://{HOST}:{bound_port}")
     try:
         wait_until_answering(f"{endpoint.url}/moto-api/")
     except TimeoutError:
@@ -138,4 +143,6 @@ def start_emulator(port: int | None = None, environ: Mapping[str, str] = os.envi
     if external is not None:
         wait_until_answering(external.url)
         return Emulator(endpoint=external)
-    return start_moto(configured_port(environ) if port is None else port)
+    return start_moto(
+        configured_port(environ) if port is None else port, environ.get(HOST_VARIABLE, HOST)
+    )

@@ -148,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     quiet_emulator_logs()
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    # A shell that starts us in the background sets SIGINT to ignored; Ctrl-C must still stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     port = configured_port() if args.emulator_port is None else args.emulator_port
     emulator = start_emulator(port)
     processes: list[ChildProcess] = []
