@@ -56,12 +56,13 @@ build: install
 deploy: build
 	AWS_DEFAULT_REGION=$(AWS_REGION) $(RUN) --with aws-sam-cli sam deploy --guided
 
-# sam build calls this for ApiFunction (Metadata: BuildMethod: makefile) with ARTIFACTS_DIR set.
-# pip cross-installs the API's own dependencies for the Lambda platform: no Docker needed.
-# boto3 and botocore are left out: the python3.13 runtime provides them (and they are 30 MB).
+# sam build calls build-<Function> (Metadata: BuildMethod: makefile) with ARTIFACTS_DIR set.
+# pip cross-installs each function's own dependencies for the Lambda platform: no Docker
+# needed. boto3 and botocore are left out: the python3.13 runtime provides them (30 MB).
 RUNTIME_PROVIDED := ^(boto3|botocore|s3transfer|jmespath)==
-build-ApiFunction:
-	$(UV) export --frozen --no-dev --group api --no-emit-project --no-hashes --quiet \
+# $(1): the dependency group, $(2): the function's package under functions/
+define build-function
+	$(UV) export --frozen --no-dev $(1) --no-emit-project --no-hashes --quiet \
 		| grep -Ev '$(RUNTIME_PROVIDED)' > $(ARTIFACTS_DIR)/requirements.txt
 	$(UV) pip install --quiet --no-deps --python-platform aarch64-manylinux_2_28 \
 		--python-version $(LAMBDA_PYTHON) --only-binary :all: --target $(ARTIFACTS_DIR) \
@@ -70,8 +71,15 @@ build-ApiFunction:
 	mkdir -p $(ARTIFACTS_DIR)/functions
 	cp -r skylane $(ARTIFACTS_DIR)/
 	cp functions/__init__.py $(ARTIFACTS_DIR)/functions/
-	cp -r functions/api $(ARTIFACTS_DIR)/functions/
+	cp -r functions/$(2) $(ARTIFACTS_DIR)/functions/
 	find $(ARTIFACTS_DIR)/skylane $(ARTIFACTS_DIR)/functions -name __pycache__ -prune -exec rm -rf {} +
+endef
+
+build-ApiFunction:
+	$(call build-function,--group api,api)
+
+build-SchedulerFunction:
+	$(call build-function,,scheduler)
 
 worker-image: install
 	$(UV) export --frozen --no-dev --group worker --no-hashes --no-emit-project --quiet -o functions/worker/requirements.txt

@@ -21,6 +21,8 @@ class TaskSpec:
     soft_time_limit: int
     time_limit: int
     max_retries: int = 3
+    # Run by an EventBridge schedule (template.yaml), not submitted through the API.
+    periodic: bool = False
 
     @property
     def name(self) -> str:
@@ -36,6 +38,13 @@ GENERATE_REPORT = TaskSpec("generate_report", QueueName.HIGH, 570, 600)
 PROCESS_VIDEO = TaskSpec("process_video", QueueName.DEFAULT, 1740, 1800)
 SEND_NOTIFICATION = TaskSpec("send_notification", QueueName.DEFAULT, 50, 60)
 
+# The seed's Celery Beat schedules, now EventBridge Scheduler schedules of SchedulerFunction.
+CLEANUP_TEMP_FILES = TaskSpec("cleanup_temp_files", QueueName.DEFAULT, 50, 60, periodic=True)
+GENERATE_DAILY_REPORT = TaskSpec(
+    "generate_daily_report", QueueName.DEFAULT, 270, 300, periodic=True
+)
+SYNC_DATA = TaskSpec("sync_data", QueueName.DEFAULT, 270, 300, periodic=True)
+
 TASKS: dict[str, TaskSpec] = {
     spec.name: spec
     for spec in (
@@ -45,10 +54,21 @@ TASKS: dict[str, TaskSpec] = {
         GENERATE_REPORT,
         PROCESS_VIDEO,
         SEND_NOTIFICATION,
+        CLEANUP_TEMP_FILES,
+        GENERATE_DAILY_REPORT,
+        SYNC_DATA,
     )
 }
+
+# A queue's visibility timeout is its longest hard limit plus this margin for the ack to land.
+VISIBILITY_MARGIN_SECONDS = 60
 
 
 def longest_time_limit(queue: QueueName) -> int:
     """The hard limit a queue's visibility timeout must exceed."""
     return max(spec.time_limit for spec in TASKS.values() if spec.queue is queue)
+
+
+def visibility_timeout(queue: QueueName) -> int:
+    """The VisibilityTimeout template.yaml sets on the queue (a test holds them equal)."""
+    return longest_time_limit(queue) + VISIBILITY_MARGIN_SECONDS

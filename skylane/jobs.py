@@ -7,9 +7,10 @@ late progress write racing the final state) can never move a job backwards:
 JSON-valued fields (inputs, result, meta) are stored as JSON strings: DynamoDB has no floats.
 """
 
+import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -20,6 +21,10 @@ from skylane.settings import get_settings
 from skylane.states import FINAL_STATES, JobState
 
 USER_INDEX = "by_user"
+# Jobs by creation day, for daily reports and reconciliation. Each day is spread over
+# DAY_SHARDS partitions so a busy day never concentrates its writes on one partition.
+DAY_INDEX = "by_day"
+DAY_SHARDS = 10
 _ACTIVE_STATES = [s.value for s in JobState if s not in FINAL_STATES]
 
 
@@ -42,6 +47,7 @@ class JobRecord:
     inputs: dict[str, Any] = field(default_factory=dict)
     user_id: str | None = None
     started_at: str | None = None
+    last_started_at: str | None = None
     ended_at: str | None = None
     attempts: int = 0
     current: int | None = None
@@ -73,6 +79,7 @@ class JobRecord:
             inputs=decoded("inputs") or {},
             user_id=text("user_id"),
             started_at=text("started_at"),
+            last_started_at=text("last_started_at"),
             ended_at=text("ended_at"),
             attempts=number("attempts") or 0,
             current=number("current"),
@@ -107,6 +114,7 @@ class JobStore:
         now = utcnow()
         item: dict[str, Any] = {
             "job_id": {"S": job_id},
+            "day_shard": {"S": day_shard(now.date(), job_id)},
             "task": {"S": task},
             "kind": {"S": kind},
             "queue": {"S": queue},
@@ -166,6 +174,21 @@ class JobStore:
                 records.extend(JobRecord.from_item(item) for item in page.get("Items", []))
                 if len(records) >= limit:
                     return records[:limit]
+        return records
+
+    def jobs_created_on(self, day: date) -> list[JobRecord]:
+        """Every job created on `day` (UTC), oldest first within each shard."""
+        records: list[JobRecord] = []
+        paginator = client("dynamodb").get_paginator("query")
+        with unavailable_as("DynamoDB"):
+            for shard in range(DAY_SHARDS):
+                for page in paginator.paginate(
+                    TableName=self.table_name,
+                    IndexName=DAY_INDEX,
+                    KeyConditionExpression="day_shard = :shard",
+                    ExpressionAttributeValues={":shard": {"S": f"{day.isoformat()}#{shard}"}},
+                ):
+                    records.extend(JobRecord.from_item(item) for item in page.get("Items", []))
         return records
 
     # ------------------------------------------------------------------ worker side
@@ -242,6 +265,37 @@ class JobStore:
             },
         )
 
+    def mark_lost(self, job_id: str, seen_started_at: str, reason: str) -> bool:
+        """FAILURE for a job whose worker vanished, unless it moved on since it was seen.
+
+        Conditional on the attempt seen (last_started_at) and an unfinished state, so running
+        it twice, or racing a worker that picked the job up again, changes nothing.
+        """
+        now = iso(utcnow())
+        try:
+            with unavailable_as("DynamoDB"):
+                client("dynamodb").update_item(
+                    TableName=self.table_name,
+                    Key={"job_id": {"S": job_id}},
+                    UpdateExpression="SET #state = :failure, #error = :reason, ended_at = :now, "
+                    "updated_at = :now",
+                    ConditionExpression="last_started_at = :seen AND #state IN (:started, :progress)",
+                    ExpressionAttributeNames={"#state": "state", "#error": "error"},
+                    ExpressionAttributeValues={
+                        ":failure": {"S": JobState.FAILURE.value},
+                        ":reason": {"S": reason},
+                        ":now": {"S": now},
+                        ":seen": {"S": seen_started_at},
+                        ":started": {"S": JobState.STARTED.value},
+                        ":progress": {"S": JobState.PROGRESS.value},
+                    },
+                )
+        except ClientError as exc:
+            if _condition_failed(exc):
+                return False
+            raise
+        return True
+
     def _update(
         self,
         job_id: str,
@@ -288,6 +342,12 @@ class JobStore:
                 return False
             raise
         return True
+
+
+def day_shard(day: date, job_id: str) -> str:
+    """The by_day partition of a job: its creation day and a shard derived from its id."""
+    shard = int(hashlib.sha256(job_id.encode()).hexdigest(), 16) % DAY_SHARDS
+    return f"{day.isoformat()}#{shard}"
 
 
 class JobExists(Exception):

@@ -5,6 +5,7 @@ with ``get_settings.cache_clear()``.
 """
 
 import os
+import tempfile
 from functools import cache
 from typing import Literal
 
@@ -52,6 +53,12 @@ class Settings(BaseSettings):
     # means more empty receives; it also bounds how long a stopped worker's last receive can
     # still take a message it will never run (that message then waits out its visibility timeout).
     sqs_wait_time_seconds: int = Field(default=20, ge=0, le=20)
+    # The worker's own scratch area: inputs spooled to disk live here and nowhere else, and
+    # the periodic cleanup deletes only here (never the rest of /tmp).
+    scratch_dir: str = Field(
+        default_factory=lambda: os.path.join(tempfile.gettempdir(), "skylane-scratch")
+    )
+    scratch_max_age_seconds: int = Field(default=3600, ge=60)
     # Progress writes per job are coalesced to at most one per this many seconds.
     progress_min_interval_seconds: float = Field(default=1.0, ge=0)
     # How long a producer waits on SQS/DynamoDB before answering 503 (API Gateway gives up at 29 s).

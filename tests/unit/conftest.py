@@ -9,7 +9,7 @@ from moto import mock_aws
 
 from skylane.aws import reset_clients
 from skylane.celery_app import get_celery_app
-from skylane.jobs import USER_INDEX
+from skylane.jobs import DAY_INDEX, USER_INDEX
 from skylane.settings import get_settings
 
 REGION = "us-east-1"
@@ -48,6 +48,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
                 {"AttributeName": "job_id", "AttributeType": "S"},
                 {"AttributeName": "user_id", "AttributeType": "S"},
                 {"AttributeName": "created_at", "AttributeType": "S"},
+                {"AttributeName": "day_shard", "AttributeType": "S"},
             ],
             KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
             GlobalSecondaryIndexes=[
@@ -58,7 +59,15 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
                         {"AttributeName": "created_at", "KeyType": "RANGE"},
                     ],
                     "Projection": {"ProjectionType": "ALL"},
-                }
+                },
+                {
+                    "IndexName": DAY_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": "day_shard", "KeyType": "HASH"},
+                        {"AttributeName": "created_at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                },
             ],
         )
         s3 = boto3.client("s3", region_name=REGION)

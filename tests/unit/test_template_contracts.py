@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from cfn_tools import load_yaml
 
-from skylane.contracts import QueueName, longest_time_limit
+from skylane.contracts import QueueName, longest_time_limit, visibility_timeout
 from skylane.settings import Settings
 
 TEMPLATE = Path(__file__).parents[2] / "template.yaml"
@@ -26,6 +26,7 @@ def test_visibility_timeout_exceeds_every_routed_tasks_hard_limit(
 ) -> None:
     visibility = int(template["Resources"][logical_id]["Properties"]["VisibilityTimeout"])
     assert visibility > longest_time_limit(queue)
+    assert visibility == visibility_timeout(queue)
 
 
 def api_environment(template: dict[str, Any]) -> set[str]:

@@ -1,5 +1,6 @@
 """The job store's guarantees: conditional writes that never move a job backwards."""
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -107,3 +108,24 @@ def test_jobs_for_user_lists_that_users_jobs_newest_first(store: JobStore) -> No
     new_job(store, user_id="8")
     new_job(store)
     assert [r.job_id for r in store.jobs_for_user("7")] == [second, first]
+
+
+def test_jobs_created_on_finds_the_days_jobs_across_shards(store: JobStore) -> None:
+    created = {new_job(store) for _ in range(25)}
+    today = datetime.now(UTC).date()
+    assert {r.job_id for r in store.jobs_created_on(today)} == created
+    assert store.jobs_created_on(today - timedelta(days=1)) == []
+
+
+def test_mark_lost_fails_only_the_attempt_it_saw(store: JobStore) -> None:
+    job_id = new_job(store)
+    store.mark_started(job_id, task="skylane.process_large_file", queue="default")
+    seen = store.get(job_id)
+    assert seen is not None
+    assert seen.last_started_at is not None
+    assert not store.mark_lost(job_id, "2000-01-01T00:00:00.000Z", "lost")
+    assert store.mark_lost(job_id, seen.last_started_at, "lost: worker vanished")
+    assert not store.mark_lost(job_id, seen.last_started_at, "lost again")
+    record = store.get(job_id)
+    assert record is not None
+    assert (record.state, record.error) == (JobState.FAILURE, "lost: worker vanished")

@@ -1,0 +1,1 @@
+"""The scheduler Lambda: EventBridge schedules (replacing Celery Beat) become jobs."""
