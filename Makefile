@@ -8,10 +8,15 @@ UV := $(TOOLS)/bin/uv
 RUN := $(UV) run --frozen
 PYTHON ?= python3
 AWS_REGION ?= us-east-1
+# Tools run in environments of their own (their pins would fight the project's).
+SAM_CLI_VERSION := 1.170.0
+CHECKOV_VERSION := 3.3.30
+SAM := AWS_DEFAULT_REGION=$(AWS_REGION) SAM_CLI_TELEMETRY=0 $(UV) tool run --quiet --from aws-sam-cli==$(SAM_CLI_VERSION) sam
+CHECKOV := $(UV) tool run --quiet --from checkov==$(CHECKOV_VERSION) checkov
 # Lambda runs python3.13 on arm64 (Amazon Linux 2023, glibc 2.34); packages are cross-installed for it.
 LAMBDA_PYTHON := 3.13
 
-.PHONY: help install up test lint unit integration build deploy worker-image clean
+.PHONY: help install up test lint lint-template unit integration build deploy worker-image clean
 
 help:
 	@echo "make up     start the whole system locally (emulator, API on :8000, worker)"
@@ -32,10 +37,17 @@ install: .venv/.synced
 up: install
 	$(RUN) python -m infra.up
 
-lint: install
+lint: install lint-template
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy skylane functions infra
+
+# The template: SAM's own validation with cfn-lint, cfn-lint alone, and a security scan
+# (every skipped check is justified next to its resource in template.yaml).
+lint-template: install
+	$(SAM) validate --lint
+	$(RUN) cfn-lint template.yaml
+	$(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet
 
 unit: install
 	$(RUN) pytest -m "not integration" -q
@@ -51,10 +63,12 @@ test: lint
 
 # ---------------------------------------------------------------- AWS build and deploy
 build: install
-	AWS_DEFAULT_REGION=$(AWS_REGION) $(RUN) --with aws-sam-cli sam build
+	$(SAM) build
 
+# First time: sam deploy --guided (asks, then saves to samconfig.toml). Later: make deploy ENV=prod.
+ENV ?= dev
 deploy: build
-	AWS_DEFAULT_REGION=$(AWS_REGION) $(RUN) --with aws-sam-cli sam deploy --guided
+	$(SAM) deploy --config-env $(ENV)
 
 # sam build calls build-<Function> (Metadata: BuildMethod: makefile) with ARTIFACTS_DIR set.
 # pip cross-installs each function's own dependencies for the Lambda platform: no Docker

@@ -1,9 +1,9 @@
-"""Setup the template leaves to the account on AWS, done by hand on the emulator."""
+"""Setup the emulator needs after the stack is created: what AWS does that moto's CFN does not."""
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from infra.emulator import AwsEndpoint
-from infra.template import DeployedStack
+from infra.template import DeployedStack, load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_ses import SESClient
@@ -12,8 +12,7 @@ if TYPE_CHECKING:
 def verify_email_sender(endpoint: AwsEndpoint, stack: DeployedStack) -> str:
     """Verify the worker's sender address; SES refuses mail from an unverified identity.
 
-    On AWS the identity is verified once per account by a person clicking a link, which is why
-    the template cannot create it.
+    On AWS a person verifies it once by clicking the link SES mails to the address.
     """
     sender = stack.worker_env["EMAIL_SENDER"]
     ses: SESClient = endpoint.client("ses")
@@ -21,5 +20,30 @@ def verify_email_sender(endpoint: AwsEndpoint, stack: DeployedStack) -> str:
     return sender
 
 
+def apply_properties_moto_ignores(endpoint: AwsEndpoint, stack: DeployedStack) -> None:
+    """Apply the template's table TTL and bucket public-access blocks to the created resources.
+
+    moto's CloudFormation creates tables and buckets but skips these two properties. Values come
+    from template.yaml itself, so the local resources still match what AWS would create.
+    """
+    resources: dict[str, Any] = load_template()["Resources"]
+    for logical_id, resource in resources.items():
+        properties = resource.get("Properties", {})
+        physical_id = stack.physical_ids.get(logical_id)
+        if physical_id is None:
+            continue
+        ttl = properties.get("TimeToLiveSpecification")
+        if resource["Type"] == "AWS::DynamoDB::Table" and ttl:
+            endpoint.client("dynamodb").update_time_to_live(
+                TableName=physical_id, TimeToLiveSpecification=ttl
+            )
+        block = properties.get("PublicAccessBlockConfiguration")
+        if resource["Type"] == "AWS::S3::Bucket" and block:
+            endpoint.client("s3").put_public_access_block(
+                Bucket=physical_id, PublicAccessBlockConfiguration=block
+            )
+
+
 def prepare(endpoint: AwsEndpoint, stack: DeployedStack) -> None:
+    apply_properties_moto_ignores(endpoint, stack)
     verify_email_sender(endpoint, stack)
