@@ -2,6 +2,9 @@
 
 ECS stops a task with SIGTERM: Celery's default warm shutdown lets running jobs finish and
 leaves unstarted messages on SQS.
+
+Each worker sweeps its own scratch directory as it starts: the periodic cleanup job runs on
+whichever one worker receives it, so it never reaches the other workers' scratch.
 """
 
 import os
@@ -10,8 +13,10 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from celery.signals import setup_logging
 
 from functions.worker import tasks
+from functions.worker.scratch import scratch_dir, sweep_scratch
 from skylane.contracts import QueueName
 from skylane.logs import logger
+from skylane.settings import get_settings
 
 DEFAULT_CONCURRENCY = 2
 
@@ -47,6 +52,11 @@ def use_json_logs(loglevel: int | str | None = None, **_: object) -> None:
 
 def main() -> None:
     setup_logging.connect(use_json_logs)
+    swept = sweep_scratch(scratch_dir(), get_settings().scratch_max_age_seconds)
+    logger.info(
+        "scratch directory swept",
+        extra={"files_deleted": swept.files_deleted, "bytes_freed": swept.bytes_freed},
+    )
     concurrency = int(os.environ.get("WORKER_CONCURRENCY", DEFAULT_CONCURRENCY))
     tasks.app.worker_main(worker_argv(concurrency))
 

@@ -1,17 +1,21 @@
 """process_document's work: page count and text of a PDF, or counts of a text document."""
 
+import codecs
 import hashlib
-import io
-from typing import Literal, TypedDict
+import tempfile
+from typing import IO, Literal, TypedDict
 
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 
 from functions.worker.files import LineCounter
 from functions.worker.s3io import CHUNK_SIZE, OnProgress, chunk_count, open_object
+from functions.worker.scratch import scratch_dir
 
 PDF_MAGIC = b"%PDF-"
 EXCERPT_CHARS = 1000
+# Documents up to this size are parsed in memory; larger ones spill to the scratch directory.
+SPOOL_MEMORY_BYTES = 8 * 1024 * 1024
 
 # pypdf raises its own errors for most damage but plain Python errors for some malformed
 # structures. Naming them, rather than catching Exception, keeps Celery's
@@ -53,28 +57,44 @@ def analyse_document(bucket: str, key: str, on_progress: OnProgress) -> PdfFacts
     """Progress counts the chunks read, then the pages parsed.
 
     Until the page count is known the total holds one step in reserve for parsing, so a
-    client never sees the job complete before it is.
+    client never sees the job complete before it is. The document is spooled, not held in
+    memory: a PDF needs random access, and only its first SPOOL_MEMORY_BYTES stay in memory.
     """
-    with open_object(bucket, key) as upload:
+    digest = hashlib.sha256()
+    with (
+        open_object(bucket, key) as upload,
+        tempfile.SpooledTemporaryFile(max_size=SPOOL_MEMORY_BYTES, dir=str(scratch_dir())) as spool,
+    ):
         chunks = chunk_count(upload.size)
-        parts: list[bytes] = []
         for step in range(1, chunks + 1):
-            parts.append(upload.read(CHUNK_SIZE))
+            data = upload.read(CHUNK_SIZE)
+            digest.update(data)
+            spool.write(data)
             on_progress(step, chunks + 1)
-    content = b"".join(parts)
-    if content.startswith(PDF_MAGIC):
-        return _pdf_facts(
-            key, content, lambda page, pages: on_progress(chunks + page, chunks + pages)
-        )
+        size = spool.tell()
+        spool.seek(0)
+        is_pdf = spool.read(len(PDF_MAGIC)) == PDF_MAGIC
+        spool.seek(0)
+        if is_pdf:
+            return _pdf_facts(
+                key,
+                spool,
+                size,
+                digest.hexdigest(),
+                lambda page, pages: on_progress(chunks + page, chunks + pages),
+            )
+        facts = _text_facts(spool, size, digest.hexdigest())
     on_progress(chunks + 1, chunks + 1)
-    return _text_facts(content)
+    return facts
 
 
-def _pdf_facts(key: str, content: bytes, on_page: OnProgress) -> PdfFacts:
+def _pdf_facts(
+    key: str, content: IO[bytes], size: int, sha256: str, on_page: OnProgress
+) -> PdfFacts:
     words = 0
     excerpt = ""
     try:
-        reader = PdfReader(io.BytesIO(content))
+        reader = PdfReader(content)
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentUnreadable(f"{key} is an encrypted PDF that needs a password")
         pages = len(reader.pages)
@@ -90,23 +110,35 @@ def _pdf_facts(key: str, content: bytes, on_page: OnProgress) -> PdfFacts:
         on_page(1, 1)
     return PdfFacts(
         format="pdf",
-        size_bytes=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
+        size_bytes=size,
+        sha256=sha256,
         page_count=pages,
         words=words,
         text_excerpt=excerpt,
     )
 
 
-def _text_facts(content: bytes) -> TextFacts:
-    text = content.decode("utf-8", errors="replace")
-    counter = LineCounter()
-    counter.feed(content)
+def _text_facts(content: IO[bytes], size: int, sha256: str) -> TextFacts:
+    """Counts in chunks: a word split across two chunks is counted once."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    lines = LineCounter()
+    words = characters = 0
+    in_word = False
+    while True:
+        data = content.read(CHUNK_SIZE)
+        lines.feed(data)
+        text = decoder.decode(data, final=not data)
+        if text:
+            words += len(text.split()) - int(in_word and not text[0].isspace())
+            characters += len(text)
+            in_word = not text[-1].isspace()
+        if not data:
+            break
     return TextFacts(
         format="text",
-        size_bytes=len(content),
-        sha256=hashlib.sha256(content).hexdigest(),
-        lines=counter.lines,
-        words=len(text.split()),
-        characters=len(text),
+        size_bytes=size,
+        sha256=sha256,
+        lines=lines.lines,
+        words=words,
+        characters=characters,
     )

@@ -75,7 +75,7 @@ def publish_report(
     return PublishedReport(report_key=key, jobs_counted=len(counted))
 
 
-def _job_duration(job: JobRecord) -> float | None:
+def job_duration(job: JobRecord) -> float | None:
     if not job.started_at or not job.ended_at:
         return None
     started = datetime.fromisoformat(job.started_at)
@@ -86,7 +86,7 @@ def _job_duration(job: JobRecord) -> float | None:
 def _duration_stats(jobs: Sequence[JobRecord]) -> dict[str, Any]:
     by_kind: defaultdict[str, list[float]] = defaultdict(list)
     for job in jobs:
-        seconds = _job_duration(job)
+        seconds = job_duration(job)
         if seconds is not None:
             by_kind[job.kind].append(seconds)
     every = [seconds for durations in by_kind.values() for seconds in durations]

@@ -5,12 +5,23 @@ Producers send these by name with keyword arguments; the parameter names here ar
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from typing import Any
 
 from celery import Task
 
-from functions.worker import documents, files, messaging, reports, video
+from functions.worker import (
+    cleanup,
+    daily_report,
+    documents,
+    files,
+    messaging,
+    reconcile,
+    reports,
+    video,
+)
 from functions.worker.retries import is_transient
+from functions.worker.scratch import scratch_dir
 from skylane import contracts
 from skylane.celery_app import get_celery_app
 from skylane.contracts import TaskSpec
@@ -128,3 +139,38 @@ def send_notification(self: Task, user_id: int, message: str) -> dict[str, Any]:
             get_settings().notifications_topic_arn, user_id, message
         )
     return {"status": "success", "user_id": user_id, "message_id": message_id}
+
+
+# The periodic tasks (EventBridge schedules, replacing the seed's Celery Beat entries).
+
+
+@contract_task(contracts.CLEANUP_TEMP_FILES)
+def cleanup_temp_files(self: Task) -> dict[str, Any]:
+    settings = get_settings()
+    with job_context(self):
+        outcome = cleanup.cleanup_temp_files(
+            scratch=scratch_dir(),
+            scratch_max_age_seconds=settings.scratch_max_age_seconds,
+            uploads_bucket=settings.uploads_bucket,
+            upload_url_expires_seconds=settings.upload_url_expires_seconds,
+        )
+    return {"status": "success", **asdict(outcome)}
+
+
+@contract_task(contracts.GENERATE_DAILY_REPORT)
+def generate_daily_report(self: Task, day: str | None = None) -> dict[str, Any]:
+    with job_context(self, day=day):
+        published = daily_report.publish_daily_report(
+            get_settings().reports_bucket,
+            day,
+            job_id=self.request.id,
+            store=JobStore.from_settings(),
+        )
+    return {"status": "success", **published}
+
+
+@contract_task(contracts.SYNC_DATA)
+def sync_data(self: Task) -> dict[str, Any]:
+    with job_context(self):
+        outcome = reconcile.reconcile_running_jobs(JobStore.from_settings())
+    return {"status": "success", **asdict(outcome)}

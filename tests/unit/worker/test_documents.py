@@ -1,8 +1,19 @@
 import hashlib
+import tempfile
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from functions.worker.documents import EXCERPT_CHARS, DocumentUnreadable, analyse_document
+from functions.worker import documents
+from functions.worker.documents import (
+    EXCERPT_CHARS,
+    SPOOL_MEMORY_BYTES,
+    DocumentUnreadable,
+    analyse_document,
+)
+from functions.worker.s3io import CHUNK_SIZE
+from skylane.settings import get_settings
 from tests.samples import pdf_bytes
 from tests.unit.worker.helpers import ProgressRecorder, Upload
 
@@ -107,3 +118,49 @@ def test_text_document_counts_lines_words_and_characters(
         "characters": len("héllo wörld\nsecond line here\nbad \ufffd byte"),
     }
     assert progress.calls == [(1, 2), (2, 2)]
+
+
+def test_text_counts_hold_across_read_chunks(
+    upload: Upload, progress: ProgressRecorder, worker_aws: dict[str, str]
+) -> None:
+    # A word, and the two bytes of its "é", straddle the first 1 MiB chunk's end.
+    content = b"a" * (CHUNK_SIZE - 1) + "ébc de\nlast".encode()
+    key = upload("uploads/big.txt", content)
+
+    facts = analyse_document(worker_aws["UPLOADS_BUCKET"], key, progress)
+
+    text = content.decode()
+    assert (facts["format"], facts["size_bytes"]) == ("text", len(content))
+    assert facts["sha256"] == hashlib.sha256(content).hexdigest()
+    assert (facts["lines"], facts["words"], facts["characters"]) == (2, 3, len(text))
+    assert progress.calls == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_documents_are_spooled_in_the_scratch_dir(
+    upload: Upload,
+    progress: ProgressRecorder,
+    worker_aws: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    scratch = tmp_path / "not-yet-created"
+    monkeypatch.setenv("SCRATCH_DIR", str(scratch))
+    get_settings.cache_clear()
+    spools: list[dict[str, object]] = []
+    spooled_file = tempfile.SpooledTemporaryFile
+
+    key = upload("uploads/doc.pdf", pdf_bytes(["spooled text"]))
+
+    # tempfile is one module for everyone: moto's S3 buffers come through here as well.
+    def recording_spool(*args: Any, **options: Any) -> Any:
+        if "dir" in options:
+            spools.append(options)
+        return spooled_file(*args, **options)
+
+    monkeypatch.setattr(documents.tempfile, "SpooledTemporaryFile", recording_spool)
+
+    facts = analyse_document(worker_aws["UPLOADS_BUCKET"], key, progress)
+
+    assert facts["words"] == 2
+    assert spools == [{"max_size": SPOOL_MEMORY_BYTES, "dir": str(scratch)}]
+    assert scratch.is_dir()

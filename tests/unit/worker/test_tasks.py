@@ -2,7 +2,10 @@ import hashlib
 import importlib
 import inspect
 import json
+import os
 import sys
+import time
+from pathlib import Path
 from types import ModuleType, SimpleNamespace
 from typing import Any
 
@@ -15,10 +18,12 @@ from celery.exceptions import Retry
 from celery.signals import setup_logging
 
 from functions.worker import files
+from functions.worker.daily_report import InvalidReportDay
 from functions.worker.s3io import ObjectMissing
 from skylane.celery_app import get_celery_app
 from skylane.contracts import PROCESS_LARGE_FILE, TASKS
 from skylane.jobs import JobStore
+from skylane.settings import get_settings
 from skylane.states import JobState
 from tests.unit.worker.helpers import Upload
 
@@ -30,6 +35,10 @@ PRODUCER_KWARGS = {
     "skylane.generate_report": ["user_id", "report_type"],
     "skylane.process_video": ["video_path", "user_id"],
     "skylane.send_notification": ["user_id", "message"],
+    # The scheduler sends {}; a fire-now command may name the day to report on.
+    "skylane.cleanup_temp_files": [],
+    "skylane.generate_daily_report": ["day"],
+    "skylane.sync_data": [],
 }
 
 
@@ -211,8 +220,91 @@ def test_generate_report_writes_to_the_reports_bucket(
     assert json.loads(body)["user_id"] == 5
 
 
+def test_periodic_tasks_are_registered_on_the_default_queue_with_their_limits(
+    tasks: ModuleType,
+) -> None:
+    periodic = {name: spec for name, spec in TASKS.items() if spec.periodic}
+    registered = get_celery_app().tasks
+
+    assert set(periodic) == {
+        "skylane.cleanup_temp_files",
+        "skylane.generate_daily_report",
+        "skylane.sync_data",
+    }
+    for name, spec in periodic.items():
+        task = registered[name]
+        assert (task.soft_time_limit, task.time_limit) == (spec.soft_time_limit, spec.time_limit)
+        assert get_celery_app().amqp.router.route({}, name)["queue"].name == "default"
+
+
+@pytest.fixture
+def scratch(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """SCRATCH_DIR pointed at a fresh directory (the default is shared /tmp/skylane-scratch)."""
+    path = tmp_path / "scratch"
+    monkeypatch.setenv("SCRATCH_DIR", str(path))
+    get_settings.cache_clear()
+    return path
+
+
+def stale_file(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"left behind")
+    os.utime(path, (time.time() - 7200, time.time() - 7200))
+    return path
+
+
+def test_cleanup_temp_files_sweeps_the_scratch_dir_and_reports_counts(
+    tasks: ModuleType, scratch: Path, tmp_path: Path
+) -> None:
+    old = stale_file(scratch / "old.bin")
+    outside = stale_file(tmp_path / "not-ours.bin")
+
+    result = tasks.cleanup_temp_files.apply(kwargs={})
+
+    assert result.get() == {
+        "status": "success",
+        "scratch_files_deleted": 1,
+        "scratch_bytes_freed": len(b"left behind"),
+        "multipart_uploads_aborted": 0,
+    }
+    assert not old.exists()
+    assert outside.exists()
+
+
+def test_generate_daily_report_publishes_the_named_day(
+    worker_aws: dict[str, str], tasks: ModuleType
+) -> None:
+    result = tasks.generate_daily_report.apply(kwargs={"day": "2026-01-02"}, task_id="daily-1")
+
+    assert result.get() == {
+        "status": "success",
+        "day": "2026-01-02",
+        "report_key": "reports/daily/2026-01-02.json",
+        "jobs": 0,
+    }
+    boto3.client("s3").head_object(
+        Bucket=worker_aws["REPORTS_BUCKET"], Key="reports/daily/2026-01-02.json"
+    )
+
+
+def test_generate_daily_report_refuses_an_invalid_day_without_retrying(
+    tasks: ModuleType,
+) -> None:
+    result = tasks.generate_daily_report.apply(kwargs={"day": "next tuesday"})
+
+    assert result.state == JobState.FAILURE.value
+    assert isinstance(result.result, InvalidReportDay)
+    assert "YYYY-MM-DD" in str(result.result)
+
+
+def test_sync_data_reports_what_it_checked(tasks: ModuleType) -> None:
+    result = tasks.sync_data.apply(kwargs={})
+
+    assert result.get() == {"status": "success", "checked": 0, "marked_lost": []}
+
+
 def test_worker_command_line_is_valid_for_celery(
-    tasks: ModuleType, monkeypatch: pytest.MonkeyPatch
+    tasks: ModuleType, monkeypatch: pytest.MonkeyPatch, scratch: Path
 ) -> None:
     # Imported afresh so `python -m functions.worker` uses this test's tasks module and app.
     sys.modules.pop("functions.worker.__main__", None)
@@ -220,6 +312,8 @@ def test_worker_command_line_is_valid_for_celery(
     started: list[list[str]] = []
     monkeypatch.setattr(tasks.app, "worker_main", started.append)
     monkeypatch.setenv("WORKER_CONCURRENCY", "5")
+
+    old = stale_file(scratch / "old.bin")
 
     entry.main()
     # main() hands Celery's logging setup to the worker; later tests start no worker.
@@ -232,6 +326,8 @@ def test_worker_command_line_is_valid_for_celery(
         options,
         obj=CLIContext(app=tasks.app, no_color=True, workdir=None, quiet=True),
     ).params
+    # Each worker sweeps its own scratch directory as it starts.
+    assert not old.exists()
     assert parsed["queues"] == ["high", "default"]
     assert parsed["concurrency"] == 5
     assert parsed["pool"].__module__ == "celery.concurrency.prefork"
