@@ -54,6 +54,7 @@ class JobRecord:
     total: int | None = None
     result: Any = None
     error: str | None = None
+    request_hash: str | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> "JobRecord":
@@ -86,6 +87,7 @@ class JobRecord:
             total=number("total"),
             result=decoded("result"),
             error=text("error"),
+            request_hash=text("request_hash"),
         )
 
 
@@ -109,8 +111,12 @@ class JobStore:
         queue: str,
         inputs: dict[str, Any],
         user_id: str | None = None,
+        request_hash: str | None = None,
     ) -> JobRecord:
-        """Record an accepted job as PENDING. Raises JobExists if the id is taken."""
+        """Record an accepted job as PENDING. Raises JobExists if the id is taken.
+
+        request_hash fingerprints the request that created the job (idempotent submissions).
+        """
         now = utcnow()
         item: dict[str, Any] = {
             "job_id": {"S": job_id},
@@ -127,6 +133,8 @@ class JobStore:
         }
         if user_id is not None:
             item["user_id"] = {"S": user_id}
+        if request_hash is not None:
+            item["request_hash"] = {"S": request_hash}
         try:
             with unavailable_as("DynamoDB"):
                 client("dynamodb").put_item(

@@ -9,7 +9,8 @@ from typing import Any
 from uuid import uuid4
 
 from skylane.contracts import TaskSpec
-from skylane.jobs import JobRecord, JobStore
+from skylane.idempotency import IdempotencyConflict
+from skylane.jobs import JobExists, JobRecord, JobStore
 from skylane.logs import logger
 from skylane.outages import unavailable_as
 
@@ -20,18 +21,39 @@ def submit_job(
     *,
     user_id: str | None = None,
     job_id: str | None = None,
+    request_hash: str | None = None,
     store: JobStore | None = None,
 ) -> JobRecord:
+    """Record and send one job. With request_hash (an idempotent request), a repeat of the same
+    request returns the recorded job and sends nothing; a different request under the same
+    id raises IdempotencyConflict. Without it, an existing id raises JobExists.
+    """
     job_id = job_id or str(uuid4())
     store = store or JobStore.from_settings()
-    record = store.create(
-        job_id,
-        task=spec.name,
-        kind=spec.kind,
-        queue=spec.queue.value,
-        inputs=kwargs,
-        user_id=user_id,
-    )
+    try:
+        record = store.create(
+            job_id,
+            task=spec.name,
+            kind=spec.kind,
+            queue=spec.queue.value,
+            inputs=kwargs,
+            user_id=user_id,
+            request_hash=request_hash,
+        )
+    except JobExists:
+        if request_hash is None:
+            raise
+        existing = store.get(job_id)
+        if existing is not None:
+            if existing.request_hash != request_hash:
+                raise IdempotencyConflict() from None
+            logger.info("idempotent repeat: job already accepted", extra={"job_id": job_id})
+            return existing
+        # The first request's send failed and its record was discarded a moment ago: this
+        # repeat is the retry that should go through.
+        return submit_job(
+            spec, kwargs, user_id=user_id, job_id=job_id, request_hash=request_hash, store=store
+        )
     try:
         send_task(spec, kwargs, job_id)
     except BaseException:

@@ -7,6 +7,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from skylane.errors import DependencyUnavailable, InvalidInput
+from skylane.idempotency import IdempotencyConflict
 from skylane.logs import logger
 
 RETRY_AFTER_SECONDS = 5
@@ -16,6 +17,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(InvalidInput, _invalid_input)
     app.add_exception_handler(DependencyUnavailable, _dependency_unavailable)
+    app.add_exception_handler(IdempotencyConflict, _idempotency_conflict)
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
@@ -41,6 +43,21 @@ async def _invalid_input(request: Request, exc: Exception) -> JSONResponse:
     ]
     return JSONResponse(
         status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": detail}
+    )
+
+
+async def _idempotency_conflict(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={
+            "detail": [
+                {
+                    "loc": ["header", "Idempotency-Key"],
+                    "msg": str(exc),
+                    "type": "idempotency_conflict",
+                }
+            ]
+        },
     )
 
 

@@ -1,11 +1,13 @@
 """Every schedule in the template names a task the worker registers, and vice versa."""
 
+import importlib
 import json
+import sys
 from pathlib import Path
+from typing import Any
 
 from cfn_tools import load_yaml
 
-import functions.worker.tasks  # noqa: F401  (registers the worker's tasks)
 from skylane.celery_app import get_celery_app
 from skylane.contracts import TASKS
 
@@ -22,7 +24,10 @@ def scheduled_task_names() -> list[str]:
     ]
 
 
-def test_every_schedule_names_a_task_the_worker_registers() -> None:
+def test_every_schedule_names_a_task_the_worker_registers(aws: dict[str, Any]) -> None:
+    # Imported afresh so the tasks register on this test's Celery app.
+    sys.modules.pop("functions.worker.tasks", None)
+    importlib.import_module("functions.worker.tasks")
     registered = set(get_celery_app().tasks)
     for name in scheduled_task_names():
         assert name in registered, f"{name} is scheduled but no worker task has that name"
