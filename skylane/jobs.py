@@ -220,7 +220,11 @@ class JobStore:
         )
 
     def record_progress(self, job_id: str, current: int, total: int, meta: dict[str, Any]) -> bool:
-        """Store PROGRESS; ignored (returns False) if it would move progress backwards."""
+        """Store PROGRESS; ignored (returns False) if it would move progress backwards.
+
+        Raises JobRevoked when the job was cancelled: a progress step is where a running job
+        learns of it (SQS has no broadcast to tell the worker).
+        """
         return self._update(
             job_id,
             "SET #state = :progress, #current = :current, #total = :total, meta = :meta, "
@@ -233,6 +237,7 @@ class JobStore:
                 ":now": {"S": iso(utcnow())},
             },
             extra_condition="(attribute_not_exists(#current) OR #current <= :current)",
+            raise_if_revoked=True,
         )
 
     def record_retry(self, job_id: str, error: str) -> bool:
@@ -273,6 +278,41 @@ class JobStore:
             },
         )
 
+    def revoke(self, job_id: str) -> JobRecord:
+        """Cancel an unfinished job: REVOKED, ended now. The record as it now is.
+
+        One conditional write, so a job that finishes meanwhile is never overwritten. Raises
+        JobNotFound for an unknown id and JobAlreadyFinished (with the final record) otherwise.
+        """
+        now = iso(utcnow())
+        try:
+            with unavailable_as("DynamoDB"):
+                response = client("dynamodb").update_item(
+                    TableName=self.table_name,
+                    Key={"job_id": {"S": job_id}},
+                    UpdateExpression="SET #state = :revoked, ended_at = :now, updated_at = :now",
+                    ConditionExpression="#state IN ("
+                    + ", ".join(f":active{i}" for i in range(len(_ACTIVE_STATES)))
+                    + ")",
+                    ExpressionAttributeNames={"#state": "state"},
+                    ExpressionAttributeValues={
+                        ":revoked": {"S": JobState.REVOKED.value},
+                        ":now": {"S": now},
+                        **{f":active{i}": {"S": state} for i, state in enumerate(_ACTIVE_STATES)},
+                    },
+                    ReturnValues="ALL_NEW",
+                    # Tells "no such job" from "already final" without a second read.
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                )
+        except ClientError as exc:
+            if not _condition_failed(exc):
+                raise
+            old = _old_item(exc)
+            if not old:
+                raise JobNotFound(job_id) from exc
+            raise JobAlreadyFinished(JobRecord.from_item(old)) from exc
+        return JobRecord.from_item(response["Attributes"])
+
     def mark_lost(self, job_id: str, seen_started_at: str, reason: str) -> bool:
         """FAILURE for a job whose worker vanished, unless it moved on since it was seen.
 
@@ -310,8 +350,12 @@ class JobStore:
         expression: str,
         values: dict[str, Any],
         extra_condition: str | None = None,
+        raise_if_revoked: bool = False,
     ) -> bool:
-        """Apply one update unless the job is already final. False when the condition refused it."""
+        """Apply one update unless the job is already final. False when the condition refused it.
+
+        raise_if_revoked: raise JobRevoked instead when the refusal is a cancelled job.
+        """
         condition = (
             "attribute_not_exists(#state) OR #state IN ("
             + ", ".join(f":active{i}" for i in range(len(_ACTIVE_STATES)))
@@ -344,11 +388,15 @@ class JobStore:
                     ConditionExpression=condition,
                     ExpressionAttributeNames=used_names,
                     ExpressionAttributeValues=used_values,
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
                 )
         except ClientError as exc:
-            if _condition_failed(exc):
-                return False
-            raise
+            if not _condition_failed(exc):
+                raise
+            old = _old_item(exc)
+            if raise_if_revoked and old.get("state", {}).get("S") == JobState.REVOKED.value:
+                raise JobRevoked(job_id) from exc
+            return False
         return True
 
 
@@ -364,5 +412,40 @@ class JobExists(Exception):
         self.job_id = job_id
 
 
+class JobNotFound(Exception):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"No job with id {job_id}")
+        self.job_id = job_id
+
+
+class JobAlreadyFinished(Exception):
+    """A job in a final state: nothing can change it any more (cancel answers 409)."""
+
+    def __init__(self, record: JobRecord) -> None:
+        super().__init__(
+            f"Job {record.job_id} already finished ({record.state.value}); "
+            "only a job that is queued, running or waiting to retry can be cancelled"
+        )
+        self.record = record
+
+
+class JobRevoked(Exception):
+    """The job was cancelled while it ran; the task stops and leaves REVOKED in place."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"job {job_id} was cancelled")
+        self.job_id = job_id
+
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        # Celery pickles errors between worker processes; keep the job id.
+        return (type(self), (self.job_id,))
+
+
 def _condition_failed(exc: ClientError) -> bool:
     return exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def _old_item(exc: ClientError) -> dict[str, Any]:
+    """The item a refused conditional write saw (ReturnValuesOnConditionCheckFailure=ALL_OLD)."""
+    item = dict(exc.response).get("Item")
+    return item if isinstance(item, dict) else {}

@@ -9,6 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from celery import Task
+from celery.exceptions import Ignore
 
 from functions.worker import (
     cleanup,
@@ -25,10 +26,11 @@ from functions.worker.scratch import scratch_dir
 from skylane import contracts
 from skylane.celery_app import get_celery_app
 from skylane.contracts import TaskSpec
-from skylane.jobs import JobStore
+from skylane.jobs import JobRevoked, JobStore
 from skylane.logs import logger
 from skylane.progress import ProgressReporter
 from skylane.settings import get_settings
+from skylane.states import JobState
 
 app = get_celery_app()
 
@@ -68,7 +70,11 @@ class TaskProgress:
 
 @contextmanager
 def job_context(task: Task, **keys: object) -> Iterator[None]:
-    """Logs the attempt with its job keys; a transient failure becomes a scheduled retry."""
+    """Logs the attempt with its job keys; a transient failure becomes a scheduled retry.
+
+    A cancelled job ends in Ignore: Celery acknowledges the message (it never runs again, nor
+    is it retried) and stores no state, so REVOKED stays.
+    """
     request = task.request
     keys |= {
         "job_id": request.id,
@@ -76,9 +82,17 @@ def job_context(task: Task, **keys: object) -> Iterator[None]:
         "queue": (request.delivery_info or {}).get("routing_key"),
         "attempt": request.retries + 1,
     }
+    if _revoked(request.id):
+        # Cancelled while queued: its record says so before any work or "job started".
+        logger.info("job cancelled before it started", extra=keys)
+        raise Ignore()
     logger.info("job started", extra=keys)
     try:
         yield
+    except JobRevoked:
+        # Cancelled while running: a progress write found REVOKED and stopped the work.
+        logger.info("job cancelled while running", extra=keys)
+        raise Ignore() from None
     except Exception as exc:
         if not is_transient(exc) or request.retries >= task.max_retries:
             logger.exception("job failed", extra=keys)
@@ -87,6 +101,11 @@ def job_context(task: Task, **keys: object) -> Iterator[None]:
         logger.warning("transient failure, retrying", extra={**keys, "retry_in_seconds": countdown})
         raise task.retry(exc=exc, countdown=countdown) from exc
     logger.info("job finished", extra=keys)
+
+
+def _revoked(job_id: str | None) -> bool:
+    record = JobStore.from_settings().get(job_id) if job_id else None
+    return record is not None and record.state is JobState.REVOKED
 
 
 @contract_task(contracts.PROCESS_LARGE_FILE)

@@ -16,13 +16,13 @@ router = APIRouter(tags=["status"])
 @router.get("/task/{task_id}")
 def get_task_status(task_id: UUID) -> dict[str, Any]:
     """Celery's view: state, status, and progress / result / error as the state has them."""
-    return celery_view(_record_or_404(task_id), _link_report)
+    return celery_view(_record_or_404(task_id), link_report)
 
 
 @router.get("/job/{job_id}")
 def get_job_status(job_id: UUID) -> dict[str, Any]:
     """RQ's view of the same record: status and ISO 8601 UTC timestamps."""
-    return rq_view(_record_or_404(job_id), _link_report)
+    return rq_view(_record_or_404(job_id), link_report)
 
 
 def _record_or_404(job_id: UUID) -> JobRecord:
@@ -33,5 +33,5 @@ def _record_or_404(job_id: UUID) -> JobRecord:
     return record
 
 
-def _link_report(key: str) -> str:
+def link_report(key: str) -> str:
     return presign_download(get_settings().reports_bucket, key)

@@ -1,0 +1,42 @@
+"""Cancellation: Celery's revoke and RQ's cancel, as one conditional write to the job record.
+
+SQS has no broadcast to reach a worker, so the record is the signal: a queued job is skipped
+when a worker picks it up, a running one stops at its next progress write.
+"""
+
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, status
+
+from functions.api.routes.status import link_report
+from skylane.jobs import JobAlreadyFinished, JobNotFound, JobRecord, JobStore
+from skylane.views import celery_view, rq_view
+
+router = APIRouter(tags=["status"])
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status.HTTP_404_NOT_FOUND: {"description": "No job with this id"},
+    status.HTTP_409_CONFLICT: {"description": "The job already finished; nothing to cancel"},
+}
+
+
+@router.post("/task/{task_id}/cancel", responses=_RESPONSES)
+def cancel_task(task_id: UUID) -> dict[str, Any]:
+    """Revoke a queued, running or retrying job; answers Celery's view of it (REVOKED)."""
+    return celery_view(_revoke(task_id), link_report)
+
+
+@router.post("/job/{job_id}/cancel", responses=_RESPONSES)
+def cancel_job(job_id: UUID) -> dict[str, Any]:
+    """RQ's cancel for the same record; answers RQ's view of it (canceled)."""
+    return rq_view(_revoke(job_id), link_report)
+
+
+def _revoke(job_id: UUID) -> JobRecord:
+    try:
+        return JobStore.from_settings().revoke(str(job_id))
+    except JobNotFound as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    except JobAlreadyFinished as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
