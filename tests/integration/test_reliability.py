@@ -29,12 +29,12 @@ def records(local_stack: LocalStack, job_ids: list[str]) -> dict[str, dict[str, 
     return found
 
 
-def wait_until(condition: Any, timeout: float, what: str) -> None:
+def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.05) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.05)
+        time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
