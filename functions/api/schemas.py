@@ -4,6 +4,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from functions.api.text import MultilineText, SingleLineText
+
 # Job inputs travel inside an SQS message (256 KiB, and Celery's envelope base64-encodes the
 # body twice), so free text is capped well below that.
 MAX_TEXT = 50_000
@@ -36,8 +38,8 @@ class FileProcessRequest(RequestModel):
 
 class EmailRequest(RequestModel):
     email: EmailStr
-    subject: str = Field(min_length=1, max_length=998)
-    body: str = Field(max_length=MAX_TEXT)
+    subject: SingleLineText = Field(min_length=1, max_length=998)
+    body: MultilineText = Field(max_length=MAX_TEXT)
 
 
 class DocumentRequest(FileProcessRequest):
@@ -56,7 +58,7 @@ class VideoProcessRequest(RequestModel):
 
 class UserActionRequest(RequestModel):
     user_id: int = UserId
-    action: str = Field(min_length=1, max_length=200)
+    action: SingleLineText = Field(min_length=1, max_length=200)
 
 
 class UploadResponse(BaseModel):
