@@ -16,6 +16,7 @@ import urllib.error
 import urllib.request
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -23,6 +24,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_API_PORT = 8000
 DEFAULT_GRACE_SECONDS = 10.0
 LINES_KEPT = 200
+SCHEDULER_FUNCTION = "SchedulerFunction"
+# What infra.scheduler_runner prints once its function's handler is imported and it is waiting.
+SCHEDULER_READY = "scheduler ready"
 
 
 class ProcessStartError(RuntimeError):
@@ -110,6 +114,16 @@ def api_command(port: int = DEFAULT_API_PORT) -> list[str]:
 
 def worker_command() -> list[str]:
     return [sys.executable, "-m", "functions.worker"]
+
+
+def scheduler_command(
+    stack_name: str, start: datetime | None = None, function: str = SCHEDULER_FUNCTION
+) -> list[str]:
+    argv = [sys.executable, "-m", "infra.scheduler_runner", "--stack-name", stack_name]
+    argv += ["--function", function]
+    if start is not None:
+        argv += ["--start", start.isoformat()]
+    return argv
 
 
 class ChildProcess:
@@ -288,3 +302,14 @@ def start_worker(
     argv: Sequence[str] | None = None,
 ) -> ChildProcess:
     return ChildProcess(name, argv or worker_command(), env, output)
+
+
+def start_scheduler(
+    env: Mapping[str, str],
+    output: OutputSink,
+    stack_name: str,
+    start: datetime | None = None,
+    name: str = "scheduler",
+) -> ChildProcess:
+    """Start the schedule runner; ``wait_for_output(SCHEDULER_READY)`` waits until it is ready."""
+    return ChildProcess(name, scheduler_command(stack_name, start), env, output)

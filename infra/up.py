@@ -1,8 +1,9 @@
 """``make up``: the whole stack on this machine, until Ctrl-C.
 
 The emulator (or the user's own, see infra.emulator), the stack from template.yaml, the API on
-uvicorn and one Celery worker, each process with the environment the template gives its AWS
-counterpart.
+uvicorn, one Celery worker and the schedule runner (EventBridge Scheduler's stand-in), each
+process with the environment the template gives its AWS counterpart. ``.local/stack.json``
+tells commands (``skylane schedules fire``) how to reach the stack while it runs.
 """
 
 import argparse
@@ -13,6 +14,7 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import NoReturn
@@ -23,13 +25,17 @@ from infra.emulator import AwsEndpoint, Emulator, configured_port, start_emulato
 from infra.processes import (
     DEFAULT_API_PORT,
     DEFAULT_GRACE_SECONDS,
+    SCHEDULER_FUNCTION,
+    SCHEDULER_READY,
     ChildProcess,
     PrefixedStdout,
     child_environment,
     start_api,
+    start_scheduler,
     start_worker,
     stop_all,
 )
+from infra.stack_state import STATE_PATH, from_deployed
 from infra.template import API_FUNCTION, REPO_ROOT, DeployedStack, deploy
 
 STACK_NAME = "skylane-local"
@@ -57,6 +63,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="port of the embedded moto server (default $SKYLANE_EMULATOR_PORT or 4599)",
     )
     parser.add_argument("--no-worker", action="store_true", help="start no Celery worker")
+    parser.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="fire no schedules (skylane schedules fire still works)",
+    )
     return parser.parse_args(argv)
 
 
@@ -79,7 +90,12 @@ def write_sam_env_vars(
 
 
 def summary(
-    emulator: Emulator, stack: DeployedStack, api_port: int, env_vars_path: Path, worker: bool
+    emulator: Emulator,
+    stack: DeployedStack,
+    api_port: int,
+    env_vars_path: Path,
+    worker: bool,
+    scheduler: bool,
 ) -> str:
     outputs = stack.outputs
     api_url = f"http://127.0.0.1:{api_port}"
@@ -99,7 +115,9 @@ def summary(
         ("API log group", outputs["ApiLogGroupName"]),
         ("worker log group", outputs["WorkerLogGroupName"]),
         ("worker", "1 process" if worker else "none (--no-worker)"),
+        ("schedules", "fired locally" if scheduler else "not fired (--no-scheduler)"),
         ("sam env vars", str(env_vars_path)),
+        ("stack state", f"{STATE_PATH} (skylane schedules fire NAME)"),
     ]
     width = max(len(label) for label, _ in rows)
     lines = [f"  {label:<{width}}  {value}" for label, value in rows]
@@ -153,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     port = configured_port() if args.emulator_port is None else args.emulator_port
     emulator = start_emulator(port)
     processes: list[ChildProcess] = []
+    state_written = False
     try:
         endpoint = emulator.endpoint
         stack = deploy(
@@ -161,6 +180,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         local_setup.prepare(endpoint, stack)
         env_vars_path = write_sam_env_vars(stack, endpoint)
         output = PrefixedStdout()
+        # Rate schedules count from here, in the runner and in `skylane schedules` alike.
+        started_at = datetime.now(UTC)
+        scheduler = None
+        if not args.no_scheduler:
+            # Started first: it imports the function's code while the API boots.
+            scheduler_env = child_environment(
+                endpoint.env(), stack.component_env(SCHEDULER_FUNCTION)
+            )
+            scheduler = start_scheduler(scheduler_env, output, stack.stack_name, started_at)
+            processes.append(scheduler)
         processes.append(
             start_api(child_environment(endpoint.env(), stack.api_env), output, port=args.api_port)
         )
@@ -168,11 +197,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             processes.append(
                 start_worker(child_environment(endpoint.env(), stack.worker_env), output)
             )
-        print(summary(emulator, stack, args.api_port, env_vars_path, not args.no_worker))
+        if scheduler is not None:
+            scheduler.wait_for_output(SCHEDULER_READY, timeout=60)
+        api_url = f"http://127.0.0.1:{args.api_port}"
+        from_deployed(stack, endpoint, started_at, api_url).write(STATE_PATH)
+        state_written = True
+        print(
+            summary(
+                emulator,
+                stack,
+                args.api_port,
+                env_vars_path,
+                worker=not args.no_worker,
+                scheduler=scheduler is not None,
+            )
+        )
         return wait_while_running(processes)
     except KeyboardInterrupt:
         return 0
     finally:
+        if state_written:
+            # Commands must not aim at a stack that is gone.
+            STATE_PATH.unlink(missing_ok=True)
         # A second Ctrl-C (a terminal signals `uv run` and us alike, and uv passes it on) must
         # not cut the shutdown short: it is bounded by the grace period anyway.
         signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,5 +1,6 @@
 """Integration fixtures: the real stack (moto's server, the template's stack, the API under
-uvicorn, Celery workers) started once per session, on free ports, with fast retries.
+uvicorn, Celery workers, the schedule runner) started once per session, on free ports, with
+fast retries.
 
 Tests mark themselves ``pytestmark = pytest.mark.integration`` and take ``local_stack``.
 Each child's output is in ``local_stack.logs_dir/<name>.log``.
@@ -8,6 +9,7 @@ Each child's output is in ``local_stack.logs_dir/<name>.log``.
 import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +18,17 @@ import pytest
 from infra import local_setup
 from infra.emulator import AwsEndpoint, Emulator, free_port, start_moto
 from infra.processes import (
+    SCHEDULER_FUNCTION,
+    SCHEDULER_READY,
     ChildProcess,
     LogDirectory,
     child_environment,
     start_api,
+    start_scheduler,
     start_worker,
     stop_all,
 )
+from infra.stack_state import from_deployed
 from infra.template import DeployedStack, deploy
 
 STACK_NAME = "skylane-it"
@@ -41,6 +47,11 @@ class LocalStack:
     logs: LogDirectory
     api: ChildProcess
     api_port: int
+    # Fires the template's schedules from ``started_at`` on, as EventBridge Scheduler would.
+    scheduler: ChildProcess
+    started_at: datetime
+    # The stack's .local/stack.json, for `skylane schedules fire --state`.
+    state_path: Path
     workers: list[ChildProcess] = field(default_factory=list)
     _worker_numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -121,7 +132,7 @@ class LocalStack:
         return code
 
     def stop(self) -> None:
-        stop_all([*self.workers, self.api], STOP_GRACE_SECONDS)
+        stop_all([*self.workers, self.api, self.scheduler], STOP_GRACE_SECONDS)
         self.workers.clear()
         self.emulator.stop()
         self.logs.close()
@@ -139,14 +150,24 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             stack_name=STACK_NAME,
         )
         local_setup.prepare(emulator.endpoint, stack)
-        # The first worker boots while the API does: each takes seconds to import.
+        started_at = datetime.now(UTC)
+        scheduler_env = child_environment(
+            emulator.endpoint.env(), stack.component_env(SCHEDULER_FUNCTION)
+        )
+        scheduler = start_scheduler(scheduler_env, logs, stack.stack_name, started_at)
+        started.append(scheduler)
+        # The first worker and the scheduler boot while the API does: each takes seconds to import.
         worker_env = child_environment(emulator.endpoint.env(), stack.worker_env)
-        started.append(start_worker(worker_env, logs, name="worker-1"))
+        worker = start_worker(worker_env, logs, name="worker-1")
+        started.append(worker)
         api_port = free_port()
         api_env = child_environment(emulator.endpoint.env(), stack.api_env)
         api = start_api(api_env, logs, port=api_port)
         started.append(api)
-        started[0].wait_for_output(WORKER_READY, timeout=60)
+        worker.wait_for_output(WORKER_READY, timeout=60)
+        scheduler.wait_for_output(SCHEDULER_READY, timeout=60)
+        state = from_deployed(stack, emulator.endpoint, started_at, f"http://127.0.0.1:{api_port}")
+        state_path = state.write(tmp_path_factory.mktemp("local-stack-state") / "stack.json")
     except BaseException:
         stop_all(started, grace=1.0)
         emulator.stop()
@@ -158,7 +179,10 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         logs=logs,
         api=api,
         api_port=api_port,
-        workers=[started[0]],
+        scheduler=scheduler,
+        started_at=started_at,
+        state_path=state_path,
+        workers=[worker],
         _worker_numbers=itertools.count(2),
     )
     try:

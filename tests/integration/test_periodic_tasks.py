@@ -80,10 +80,13 @@ def test_cleanup_aborts_an_abandoned_multipart_upload(local_stack: LocalStack) -
 
     result = run(local_stack, "skylane.cleanup_temp_files").final["result"]
 
-    # The emulator reports every multipart upload as initiated in 2010: long abandoned.
+    # The emulator reports every multipart upload as initiated in 2010: long abandoned. The
+    # session's scheduler fires the same cleanup every minute and may have aborted it first,
+    # so this job's own count can be 0: what matters is that the upload is gone.
     assert result["status"] == "success"
-    assert result["multipart_uploads_aborted"] >= 1
-    assert {"scratch_files_deleted", "scratch_bytes_freed"} <= set(result)
+    assert {"multipart_uploads_aborted", "scratch_files_deleted", "scratch_bytes_freed"} <= set(
+        result
+    )
     remaining = s3.list_multipart_uploads(Bucket=local_stack.uploads_bucket).get("Uploads", [])
     assert key not in {upload["Key"] for upload in remaining}
 

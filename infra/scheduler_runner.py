@@ -1,0 +1,254 @@
+"""``python -m infra.scheduler_runner``: EventBridge Scheduler for the local stack.
+
+moto stores schedules but never fires them and cannot run Lambda code, so this process does
+both: it evaluates each schedule of one function (template.yaml), and when one is due it
+renders the payload as Scheduler would and calls the function's handler in-process, as Lambda
+would, with the environment the template gives the function (the parent sets it).
+
+``--fire NAME`` fires one schedule now instead, and prints the handler's answer as JSON on
+stdout (the handler's own log lines go to stderr, as with ``sam local invoke``).
+"""
+
+import argparse
+import contextlib
+import importlib
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from infra.processes import SCHEDULER_FUNCTION, SCHEDULER_READY
+from infra.schedule_expressions import ScheduleExpression, first_at_or_after
+from infra.schedules import (
+    LOCAL_ACCOUNT,
+    Firing,
+    ScheduleDefinition,
+    find_schedule,
+    format_time,
+    load_template,
+    print_table,
+    read_schedules,
+    render_payload,
+    schedules_table,
+    with_kwargs,
+)
+
+# The wait for the next firing is cut into slices so that the wall clock is read again often:
+# a sleeping laptop stops the monotonic clock that a long wait measures.
+MAX_SLEEP_SECONDS = 30.0
+
+Invoke = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Timed:
+    """A schedule with its expression parsed (rate schedules anchored at the stack's start)."""
+
+    definition: ScheduleDefinition
+    expression: ScheduleExpression
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one firing did: the handler's answer, or the error its invocation failed with."""
+
+    firing: Firing
+    fired_at: datetime
+    answer: Any = None
+    error: BaseException | None = None
+
+
+def run_schedules(
+    schedules: Sequence[Timed],
+    start: datetime,
+    *,
+    render: Callable[[Firing], Any],
+    invoke: Invoke,
+    report: Callable[[Outcome], None],
+    clock: Callable[[], datetime],
+    sleep: Callable[[float], object],
+    should_stop: Callable[[], bool] = lambda: False,
+    max_firings: int | None = None,
+) -> int:
+    """Fire every enabled schedule when due, until told to stop; returns how many fired.
+
+    An occurrence at ``start`` itself is due (Scheduler invokes a rate schedule at once). A
+    failed invocation is reported and the loop goes on, as Lambda reports a failed invocation
+    and Scheduler keeps its schedule. After a pause (a laptop asleep), each schedule fires its
+    first missed occurrence once and then continues from the present, never in a burst.
+    """
+    due: dict[int, datetime | None] = {
+        index: first_at_or_after(timed.expression, start)
+        for index, timed in enumerate(schedules)
+        if timed.definition.enabled
+    }
+    fired = 0
+    while not should_stop() and (max_firings is None or fired < max_firings):
+        upcoming = [(when, index) for index, when in due.items() if when is not None]
+        if not upcoming:
+            return fired  # only one-time schedules, all of them done
+        when, index = min(upcoming)
+        wait = (when - clock()).total_seconds()
+        if wait > 0:
+            # Sleep, then look again: the sleep may end early (a stop) or late.
+            sleep(wait)
+            continue
+        timed = schedules[index]
+        firing = Firing(schedule=timed.definition, scheduled_time=when)
+        fired_at = clock()
+        try:
+            answer = invoke(render(firing))
+        except Exception as error:
+            report(Outcome(firing, fired_at, error=error))
+        else:
+            report(Outcome(firing, fired_at, answer=answer))
+        fired += 1
+        due[index] = timed.expression.next_after(max(when, clock()))
+    return fired
+
+
+def describe(outcome: Outcome) -> str:
+    firing = outcome.firing
+    late = (outcome.fired_at - firing.scheduled_time).total_seconds()
+    head = (
+        f"{firing.schedule.name} (due {format_time(firing.scheduled_time)}, "
+        f"fired {late:.1f} s after, execution {firing.execution_id})"
+    )
+    if outcome.error is not None:
+        lines = traceback.format_exception(outcome.error)
+        return f"{head}: invocation failed: {outcome.error!r}\n{''.join(lines).rstrip()}"
+    answer = outcome.answer
+    if isinstance(answer, Mapping) and "job_id" in answer:
+        kind = "duplicate delivery, already accepted" if answer.get("duplicate") else "enqueued"
+        return f"{head}: job {answer['job_id']} ({answer.get('task')}) {kind}"
+    return f"{head}: answered {json.dumps(answer, default=str)}"
+
+
+class LocalLambdaContext(LambdaContext):
+    """The context Lambda passes a handler, for an invocation run on this machine."""
+
+    def __init__(
+        self, function_name: str, region: str, memory_mb: int, timeout_seconds: int
+    ) -> None:
+        self._function_name = function_name
+        self._function_version = "$LATEST"
+        self._invoked_function_arn = (
+            f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT}:function:{function_name}"
+        )
+        self._memory_limit_in_mb = memory_mb
+        self._aws_request_id = str(uuid.uuid4())
+        self._log_group_name = f"/aws/lambda/{function_name}"
+        self._log_stream_name = f"local/{self._aws_request_id}"
+        self._deadline = time.monotonic() + timeout_seconds
+
+    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def function_invoker(
+    template: Mapping[str, Any], function: str, physical_name: str, region: str
+) -> Invoke:
+    """Call ``function``'s handler (its Handler property) in this process, as Lambda would."""
+    resource = template["Resources"][function]
+    properties = resource.get("Properties", {})
+    function_globals = template.get("Globals", {}).get("Function", {})
+    module_name, _, attribute = properties["Handler"].rpartition(".")
+    handler = getattr(importlib.import_module(module_name), attribute)
+    memory = int(properties.get("MemorySize", function_globals.get("MemorySize", 128)))
+    timeout = int(properties.get("Timeout", function_globals.get("Timeout", 3)))
+
+    def invoke(payload: Any) -> Any:
+        return handler(payload, LocalLambdaContext(physical_name, region, memory, timeout))
+
+    return invoke
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m infra.scheduler_runner", description=__doc__)
+    parser.add_argument("--stack-name", required=True, help="the local stack's name (for ARNs)")
+    parser.add_argument("--function", default=SCHEDULER_FUNCTION, help="whose schedules to fire")
+    parser.add_argument(
+        "--start",
+        type=datetime.fromisoformat,
+        default=None,
+        help="when the stack started, ISO 8601 (rate schedules count from it; default now)",
+    )
+    parser.add_argument("--fire", metavar="NAME", help="fire this schedule once, now, and exit")
+    parser.add_argument(
+        "--kwargs", type=json.loads, default=None, help="with --fire: the task's kwargs as JSON"
+    )
+    return parser.parse_args(argv)
+
+
+def fire_once(
+    schedule: ScheduleDefinition,
+    invoke: Invoke,
+    stack_name: str,
+    region: str,
+    kwargs: Mapping[str, Any] | None,
+) -> Any:
+    firing = Firing(schedule=schedule, scheduled_time=datetime.now(UTC).replace(microsecond=0))
+    payload = render_payload(firing, stack_name, region)
+    if kwargs is not None:
+        payload = with_kwargs(payload, kwargs)
+    return invoke(payload)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    template = load_template()
+    schedules = read_schedules(template, function=args.function)
+    physical_name = f"{args.stack_name}-{args.function}"
+
+    if args.fire is not None:
+        schedule = find_schedule(schedules, args.fire)
+        # The handler's logger binds stdout when it is imported: keep stdout for the answer.
+        with contextlib.redirect_stdout(sys.stderr):
+            invoke = function_invoker(template, args.function, physical_name, region)
+            answer = fire_once(schedule, invoke, args.stack_name, region, args.kwargs)
+        print(json.dumps(answer, default=str))
+        return 0
+
+    invoke = function_invoker(template, args.function, physical_name, region)
+    start = args.start or datetime.now(UTC)
+    print_table(schedules_table(schedules, start, datetime.now(UTC)))
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    # A firing under way finishes (its job record and message stay consistent), then we exit.
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    timed = [Timed(schedule, schedule.parse(start)) for schedule in schedules]
+    print(f"{SCHEDULER_READY}: {len(timed)} schedules of {args.function}", flush=True)
+    run_schedules(
+        timed,
+        start,
+        render=lambda firing: render_payload(firing, args.stack_name, region),
+        invoke=invoke,
+        report=lambda outcome: print(describe(outcome), flush=True),
+        clock=lambda: datetime.now(UTC),
+        sleep=lambda seconds: stop.wait(min(seconds, MAX_SLEEP_SECONDS)),
+        should_stop=stop.is_set,
+    )
+    # Nothing left to fire (one-time schedules only): stay up, as the stack's other processes
+    # do, since a child that exits stops `make up`.
+    stop.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

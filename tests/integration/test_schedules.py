@@ -1,0 +1,77 @@
+"""EventBridge Scheduler's stand-in on the real local stack: the every-minute cleanup fires on
+its own, and `skylane schedules fire` runs the daily report now."""
+
+import re
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.integration.client import follow
+from tests.integration.conftest import LocalStack
+
+pytestmark = pytest.mark.integration
+
+# rate(1 minute) fires at the stack's start and every minute after; a firing waits for the
+# scheduler's start-up, so 75 s leaves room for the second one.
+FIRST_CLEANUP_WITHIN = timedelta(seconds=75)
+JOB_ID = re.compile(r"\bjob ([0-9a-f-]{36})\b")
+
+
+def jobs_of(local_stack: LocalStack, task: str) -> list[dict[str, dict[str, str]]]:
+    dynamodb = local_stack.client("dynamodb")
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=local_stack.table,
+        FilterExpression="task = :task",
+        ExpressionAttributeValues={":task": {"S": task}},
+    )
+    return [item for page in pages for item in page["Items"]]
+
+
+def test_the_every_minute_cleanup_fires_on_its_own(local_stack: LocalStack) -> None:
+    deadline = local_stack.started_at + FIRST_CLEANUP_WITHIN
+    while not (found := jobs_of(local_stack, "skylane.cleanup_temp_files")):
+        if datetime.now(UTC) > deadline:
+            scheduler_output = local_stack.scheduler.recent_output()
+            raise AssertionError(
+                f"no cleanup job {FIRST_CLEANUP_WITHIN} after the start:\n{scheduler_output}"
+            )
+        time.sleep(1)
+    job_id = found[0]["job_id"]["S"]
+    followed = follow(local_stack.api_url, job_id, timeout=60)
+    assert followed.final["state"] == "SUCCESS", followed.final
+    assert (
+        f"job {job_id} (skylane.cleanup_temp_files) enqueued"
+        in local_stack.scheduler.recent_output()
+    )
+
+
+def test_skylane_schedules_fire_runs_the_daily_report_now(local_stack: LocalStack) -> None:
+    command = Path(sys.executable).with_name("skylane")
+    done = subprocess.run(
+        [
+            str(command),
+            "schedules",
+            "fire",
+            "GenerateDailyReport",
+            "--state",
+            str(local_stack.state_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("GenerateDailyReport fired: job "), done.stdout
+    match = JOB_ID.search(done.stdout)
+    assert match is not None, done.stdout
+
+    followed = follow(local_stack.api_url, match[1], timeout=120)
+    assert followed.final["state"] == "SUCCESS", followed.final
+    report_key = followed.final["result"]["report_key"]
+    report = local_stack.client("s3").get_object(Bucket=local_stack.reports_bucket, Key=report_key)
+    assert report["ContentLength"] > 0
