@@ -30,8 +30,8 @@ def create_celery_app(settings: Settings) -> Celery:
             # pause costs no requests; kombu's default of 1 s caps a busy worker at about one
             # job per second per slot.
             "polling_interval": POLLING_INTERVAL_SECONDS,
-            # Each queue's own VisibilityTimeout (set in the template from the task time
-            # limits) applies: kombu passes none on receive.
+            # Each queue's own VisibilityTimeout (template parameter) applies: kombu passes
+            # none on receive, and the worker extends it while a job runs.
             "client-config": {
                 "connect_timeout": settings.aws_connect_timeout_seconds,
                 "read_timeout": max(

@@ -2,7 +2,8 @@
 
 Producers send tasks by name and never import worker code; the worker registers an
 implementation for every name here (a test holds the two together). Time limits live here
-because the queues' visibility timeouts in template.yaml are derived from them.
+because the worker stops extending a job message's visibility at its task's hard limit
+(functions/worker/visibility.py), whichever process reads the message.
 """
 
 from dataclasses import dataclass
@@ -60,15 +61,7 @@ TASKS: dict[str, TaskSpec] = {
     )
 }
 
-# A queue's visibility timeout is its longest hard limit plus this margin for the ack to land.
-VISIBILITY_MARGIN_SECONDS = 60
-
 
 def longest_time_limit(queue: QueueName) -> int:
-    """The hard limit a queue's visibility timeout must exceed."""
+    """The longest hard limit of the tasks routed to `queue`."""
     return max(spec.time_limit for spec in TASKS.values() if spec.queue is queue)
-
-
-def visibility_timeout(queue: QueueName) -> int:
-    """The VisibilityTimeout template.yaml sets on the queue (a test holds them equal)."""
-    return longest_time_limit(queue) + VISIBILITY_MARGIN_SECONDS

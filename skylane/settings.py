@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     # means more empty receives; it also bounds how long a stopped worker's last receive can
     # still take a message it will never run (that message then waits out its visibility timeout).
     sqs_wait_time_seconds: int = Field(default=20, ge=0, le=20)
+    # The queues' VisibilityTimeout (template parameter QueueVisibilityTimeoutSeconds): the
+    # worker extends its in-flight messages every third of it, and it is how long a crashed
+    # worker's messages stay hidden before another worker receives them.
+    queue_visibility_timeout_seconds: int = Field(default=300, ge=3, le=43200)
     # The worker's own scratch area: inputs spooled to disk live here and nowhere else, and
     # the periodic cleanup deletes only here (never the rest of /tmp).
     scratch_dir: str = Field(

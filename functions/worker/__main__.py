@@ -3,6 +3,9 @@
 ECS stops a task with SIGTERM: Celery's default warm shutdown lets running jobs finish and
 leaves unstarted messages on SQS.
 
+Every message the worker holds is kept hidden on SQS while its job runs (visibility.py), so
+the queues' visibility timeout only bounds how soon a crashed worker's jobs come back.
+
 Each worker sweeps its own scratch directory as it starts: the periodic cleanup job runs on
 whichever one worker receives it, so it never reaches the other workers' scratch.
 """
@@ -14,6 +17,7 @@ from celery.signals import setup_logging
 
 from functions.worker import tasks
 from functions.worker.scratch import scratch_dir, sweep_scratch
+from functions.worker.visibility import VisibilityHeartbeat
 from skylane.contracts import QueueName
 from skylane.logs import logger
 from skylane.settings import get_settings
@@ -58,6 +62,7 @@ def main() -> None:
         extra={"files_deleted": swept.files_deleted, "bytes_freed": swept.bytes_freed},
     )
     concurrency = int(os.environ.get("WORKER_CONCURRENCY", DEFAULT_CONCURRENCY))
+    tasks.app.steps["consumer"].add(VisibilityHeartbeat)
     tasks.app.worker_main(worker_argv(concurrency))
 
 

@@ -1,8 +1,9 @@
 """sync_data's work: reconcile the job table with what the queues can still deliver.
 
 A job's message is acknowledged only when the job ends (task_acks_late), so a worker that dies
-mid-job leaves its message to reappear after the queue's visibility timeout, and the next
-attempt records a new last_started_at. A job still STARTED or PROGRESS long after its last
+mid-job leaves its message to reappear after the queues' visibility timeout (a running job's
+message is kept hidden only up to its hard time limit), and the next attempt records a new
+last_started_at. A job still STARTED or PROGRESS long after its last
 start, later than any legitimate run or redelivery could be, will never be finished by a
 worker: its message was moved to the dead-letter queue after too many receives, or was lost.
 Left alone its record would claim "running" until it expires; this marks it FAILURE.
@@ -16,9 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
 
-from skylane.contracts import TASKS, QueueName, longest_time_limit, visibility_timeout
+from skylane.contracts import TASKS, QueueName, longest_time_limit
 from skylane.jobs import JobRecord, utcnow
 from skylane.logs import logger
+from skylane.settings import get_settings
 from skylane.states import JobState
 
 # Beyond a hard time limit plus a visibility timeout: the time a redelivered message may wait
@@ -39,7 +41,7 @@ class Reconciliation:
     marked_lost: list[str]
 
 
-def lost_after(task: str) -> tuple[timedelta, QueueName]:
+def lost_after(task: str, visibility_timeout_seconds: int) -> tuple[timedelta, QueueName]:
     """How long after its last start a running job of `task` is certainly lost, and its queue.
 
     A task this worker does not know (renamed, or sent by a newer producer) gets the default
@@ -48,16 +50,21 @@ def lost_after(task: str) -> tuple[timedelta, QueueName]:
     spec = TASKS.get(task)
     queue = spec.queue if spec else QueueName.DEFAULT
     time_limit = spec.time_limit if spec else longest_time_limit(queue)
-    return timedelta(seconds=time_limit + visibility_timeout(queue)) + REDELIVERY_MARGIN, queue
+    return timedelta(seconds=time_limit + visibility_timeout_seconds) + REDELIVERY_MARGIN, queue
 
 
-def reconcile_running_jobs(store: ReconciledStore, now: datetime | None = None) -> Reconciliation:
+def reconcile_running_jobs(
+    store: ReconciledStore,
+    now: datetime | None = None,
+    visibility_timeout_seconds: int | None = None,
+) -> Reconciliation:
     """Mark lost every running job created today or yesterday (UTC) that is past its deadline.
 
     Two days suffice: this runs hourly and the longest deadline is about an hour, so every job
     is examined many times before it leaves the window.
     """
     moment = now or utcnow()
+    visibility = visibility_timeout_seconds or get_settings().queue_visibility_timeout_seconds
     today = moment.astimezone(UTC).date()
     running = [
         job
@@ -68,7 +75,7 @@ def reconcile_running_jobs(store: ReconciledStore, now: datetime | None = None) 
     marked: list[str] = []
     for job in running:
         started_at = job.last_started_at
-        deadline, queue = lost_after(job.task)
+        deadline, queue = lost_after(job.task, visibility)
         if started_at is None or moment - datetime.fromisoformat(started_at) <= deadline:
             continue
         reason = (

@@ -22,6 +22,7 @@ from functions.worker import (
     video,
 )
 from functions.worker.retries import is_transient
+from functions.worker.retry_delay import retry_delay_options
 from functions.worker.scratch import scratch_dir
 from skylane import contracts
 from skylane.celery_app import get_celery_app
@@ -99,7 +100,7 @@ def job_context(task: Task, **keys: object) -> Iterator[None]:
             raise
         countdown = get_settings().retry_countdown_seconds
         logger.warning("transient failure, retrying", extra={**keys, "retry_in_seconds": countdown})
-        raise task.retry(exc=exc, countdown=countdown) from exc
+        raise task.retry(exc=exc, **retry_delay_options(countdown)) from exc
     logger.info("job finished", extra=keys)
 
 

@@ -34,7 +34,18 @@ from infra.template import DeployedStack, deploy
 STACK_NAME = "skylane-it"
 # Retries after 1 s instead of 60 s, so retry and dead-letter paths fit in a test; 2 s long
 # polls, so a stopped worker's last receive is over soon (see stop_every_worker in tests).
-PARAMETERS = {"Stage": "local", "RetryCountdownSeconds": "1", "QueueLongPollSeconds": "2"}
+# A 4 s visibility timeout: every job longer than that relies on the worker's visibility
+# heartbeat, and a crashed worker's messages come back within seconds. Three receives before
+# the dead-letter queue, so poison messages land there quickly.
+VISIBILITY_TIMEOUT_SECONDS = 4
+MAX_RECEIVE_COUNT = 3
+PARAMETERS = {
+    "Stage": "local",
+    "RetryCountdownSeconds": "1",
+    "QueueLongPollSeconds": "2",
+    "QueueVisibilityTimeoutSeconds": str(VISIBILITY_TIMEOUT_SECONDS),
+    "MaxReceiveCount": str(MAX_RECEIVE_COUNT),
+}
 LONG_POLL_SECONDS = 2
 WORKER_READY = r"\bready\."
 STOP_GRACE_SECONDS = 15.0

@@ -4,9 +4,8 @@ import json
 
 import pytest
 
-from skylane.contracts import QueueName, visibility_timeout
 from skylane.settings import Settings
-from tests.integration.conftest import LocalStack
+from tests.integration.conftest import PARAMETERS, LocalStack
 
 pytestmark = pytest.mark.integration
 
@@ -14,14 +13,11 @@ REQUIRED_SETTINGS = {name.upper() for name, f in Settings.model_fields.items() i
 
 
 @pytest.mark.parametrize(
-    ("queue", "dlq", "name"),
-    [
-        ("high_queue_url", "high_dlq_url", QueueName.HIGH),
-        ("default_queue_url", "default_dlq_url", QueueName.DEFAULT),
-    ],
+    ("queue", "dlq"),
+    [("high_queue_url", "high_dlq_url"), ("default_queue_url", "default_dlq_url")],
 )
 def test_queues_redrive_to_their_dead_letter_queue(
-    local_stack: LocalStack, queue: str, dlq: str, name: QueueName
+    local_stack: LocalStack, queue: str, dlq: str
 ) -> None:
     sqs = local_stack.client("sqs")
     attributes = sqs.get_queue_attributes(
@@ -32,8 +28,8 @@ def test_queues_redrive_to_their_dead_letter_queue(
     )["Attributes"]["QueueArn"]
     redrive = json.loads(attributes["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"] == dlq_arn
-    assert int(redrive["maxReceiveCount"]) == 5
-    assert int(attributes["VisibilityTimeout"]) == visibility_timeout(name)
+    assert redrive["maxReceiveCount"] == PARAMETERS["MaxReceiveCount"]
+    assert attributes["VisibilityTimeout"] == PARAMETERS["QueueVisibilityTimeoutSeconds"]
     assert attributes["SqsManagedSseEnabled"] == "true"
 
 

@@ -6,7 +6,6 @@ from typing import Any
 import pytest
 from cfn_tools import load_yaml
 
-from skylane.contracts import QueueName, longest_time_limit, visibility_timeout
 from skylane.settings import Settings
 
 TEMPLATE = Path(__file__).parents[2] / "template.yaml"
@@ -18,15 +17,23 @@ def template() -> dict[str, Any]:
     return loaded
 
 
-@pytest.mark.parametrize(
-    ("logical_id", "queue"), [("HighQueue", QueueName.HIGH), ("DefaultQueue", QueueName.DEFAULT)]
-)
-def test_visibility_timeout_exceeds_every_routed_tasks_hard_limit(
-    template: dict[str, Any], logical_id: str, queue: QueueName
+@pytest.mark.parametrize("logical_id", ["HighQueue", "DefaultQueue"])
+def test_queues_take_visibility_and_receive_count_from_parameters(
+    template: dict[str, Any], logical_id: str
 ) -> None:
-    visibility = int(template["Resources"][logical_id]["Properties"]["VisibilityTimeout"])
-    assert visibility > longest_time_limit(queue)
-    assert visibility == visibility_timeout(queue)
+    queue = template["Resources"][logical_id]["Properties"]
+    assert queue["VisibilityTimeout"] == {"Ref": "QueueVisibilityTimeoutSeconds"}
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == {"Ref": "MaxReceiveCount"}
+
+
+def test_worker_and_queues_share_one_visibility_timeout(template: dict[str, Any]) -> None:
+    # The heartbeat interval is derived from the worker's copy of the queues' timeout.
+    definition = template["Resources"]["WorkerTaskDefinition"]["Properties"]
+    environment = definition["ContainerDefinitions"][0]["Environment"]
+    values = {entry["Name"]: entry["Value"] for entry in environment}
+    assert values["QUEUE_VISIBILITY_TIMEOUT_SECONDS"] == {"Ref": "QueueVisibilityTimeoutSeconds"}
+    default = int(template["Parameters"]["QueueVisibilityTimeoutSeconds"]["Default"])
+    assert default == Settings.model_fields["queue_visibility_timeout_seconds"].default
 
 
 def api_environment(template: dict[str, Any]) -> set[str]:

@@ -86,7 +86,7 @@ def test_queues_exist_on_the_emulator(emulator: Emulator, stack: DeployedStack) 
     url = sqs.get_queue_url(QueueName="skylane-local-high")["QueueUrl"]
     assert url.endswith("/skylane-local-high")
     attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])
-    assert attributes["Attributes"]["VisibilityTimeout"] == "660"
+    assert attributes["Attributes"]["VisibilityTimeout"] == "300"
 
 
 def test_local_setup_verifies_the_email_sender(emulator: Emulator, stack: DeployedStack) -> None:

@@ -10,12 +10,12 @@ from skylane.states import JobState
 
 
 def test_a_job_is_lost_after_its_time_limit_a_visibility_timeout_and_a_margin() -> None:
-    # send_email: 60 s hard limit + the default queue's 1860 s visibility timeout + 60 s.
-    assert lost_after(SEND_EMAIL.name) == (timedelta(seconds=1980), QueueName.DEFAULT)
-    # generate_report: 600 s + the high queue's 660 s + 60 s.
-    assert lost_after("skylane.generate_report") == (timedelta(seconds=1320), QueueName.HIGH)
+    # send_email: 60 s hard limit + a 300 s visibility timeout + 60 s.
+    assert lost_after(SEND_EMAIL.name, 300) == (timedelta(seconds=420), QueueName.DEFAULT)
+    # generate_report: 600 s + 300 s + 60 s.
+    assert lost_after("skylane.generate_report", 300) == (timedelta(seconds=960), QueueName.HIGH)
     # An unknown task gets the default queue's longest limit (process_video's 1800 s).
-    assert lost_after("skylane.retired") == (timedelta(seconds=3720), QueueName.DEFAULT)
+    assert lost_after("skylane.retired", 300) == (timedelta(seconds=2160), QueueName.DEFAULT)
 
 
 def started(store: JobStore, job_id: str, spec: TaskSpec | None) -> datetime:
@@ -39,7 +39,8 @@ def test_only_a_job_past_its_deadline_is_marked_lost(store: JobStore) -> None:
     started(store, "unknown", None)
     started(store, "done", SEND_EMAIL)
     store.record_success("done", {"status": "success"})
-    # Past send_email's 1980 s, within process_video's and an unknown task's 3720 s.
+    # Past send_email's 420 s, within process_video's and an unknown task's 2160 s (the
+    # default 300 s visibility timeout).
     now = stuck_since + timedelta(seconds=2000)
 
     outcome = reconcile_running_jobs(store, now=now)
@@ -64,7 +65,7 @@ def test_only_a_job_past_its_deadline_is_marked_lost(store: JobStore) -> None:
 def test_a_job_within_its_deadline_is_left_running(store: JobStore) -> None:
     since = started(store, "running", SEND_EMAIL)
 
-    outcome = reconcile_running_jobs(store, now=since + timedelta(seconds=1980))
+    outcome = reconcile_running_jobs(store, now=since + timedelta(seconds=420))
 
     assert outcome.marked_lost == []
     job = store.get("running")

@@ -57,12 +57,13 @@ class FakeTask:
         self.request = SimpleNamespace(
             id="job-1", retries=retries, delivery_info={"routing_key": "default"}
         )
-        self.retried: list[tuple[BaseException, int]] = []
+        # (exc, countdown, delay_seconds) of each retry.
+        self.retried: list[tuple[BaseException, int, int]] = []
         self.states: list[dict[str, Any]] = []
 
-    def retry(self, exc: BaseException, countdown: int) -> Retry:
-        self.retried.append((exc, countdown))
-        return Retry(exc=exc, when=countdown)
+    def retry(self, exc: BaseException, countdown: int, delay_seconds: int) -> Retry:
+        self.retried.append((exc, countdown, delay_seconds))
+        return Retry(exc=exc, when=delay_seconds)
 
     def update_state(
         self, task_id: str | None = None, state: str | None = None, meta: Any = None
@@ -94,7 +95,7 @@ def test_tasks_take_the_producers_keyword_arguments(tasks: ModuleType) -> None:
         assert list(inspect.signature(run).parameters) == kwargs
 
 
-def test_transient_failure_schedules_a_retry_after_the_configured_countdown(
+def test_transient_failure_delays_the_retry_on_sqs_for_the_configured_countdown(
     worker_aws: dict[str, str], tasks: ModuleType
 ) -> None:
     task = FakeTask()
@@ -103,7 +104,8 @@ def test_transient_failure_schedules_a_retry_after_the_configured_countdown(
     with pytest.raises(Retry), tasks.job_context(task):
         raise failure
 
-    assert task.retried == [(failure, int(worker_aws["RETRY_COUNTDOWN_SECONDS"]))]
+    # No Celery countdown (an ETA held in the worker): SQS delays the retried message.
+    assert task.retried == [(failure, 0, int(worker_aws["RETRY_COUNTDOWN_SECONDS"]))]
 
 
 def test_permanent_failure_is_raised_without_a_retry(tasks: ModuleType) -> None:

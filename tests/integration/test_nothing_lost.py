@@ -1,0 +1,123 @@
+"""Nothing lost, nothing run twice: long jobs, crashed workers, long retry countdowns.
+
+The session's queues have a 4 s visibility timeout (conftest PARAMETERS), so these run in
+seconds what production does in minutes.
+"""
+
+import time
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.client import follow, submit, upload
+from tests.integration.conftest import VISIBILITY_TIMEOUT_SECONDS, LocalStack
+from tests.integration.test_reliability import records, stop_every_worker, wait_until
+from tests.samples import pdf_bytes
+
+pytestmark = pytest.mark.integration
+
+
+def starts_logged(logs_dir: Path, job_id: str) -> int:
+    """'job started' lines for `job_id` in every worker's log."""
+    count = 0
+    for log in logs_dir.glob("worker-*.log"):
+        for line in log.read_text(errors="replace").splitlines():
+            if job_id in line and '"job started"' in line:
+                count += 1
+    return count
+
+
+def slow_pdf() -> bytes:
+    """A 5 MB PDF whose pages take 10-15 ms each to extract as a worker runs it: about 20 s.
+
+    Reading bytes is too fast (300 MB in under 4 s); parsing pages is what makes a long job.
+    """
+    return pdf_bytes([" ".join(f"word{n}" for n in range(400))] * 1500)
+
+
+def seconds_between(start: str, end: str) -> float:
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+def test_a_job_longer_than_the_visibility_timeout_runs_once(local_stack: LocalStack) -> None:
+    stop_every_worker(local_stack)
+    key = upload(local_stack.api_url, "long.pdf", slow_pdf(), "application/pdf")
+    job_id = submit(local_stack.api_url, "/process-document", {"file_path": key})
+    # Two free slots: without the heartbeat the reappearing message would start again here.
+    local_stack.start_worker({"WORKER_CONCURRENCY": "2"})
+
+    assert follow(local_stack.api_url, job_id, timeout=120).final["state"] == "SUCCESS"
+
+    record = records(local_stack, [job_id])[job_id]
+    ran_for = seconds_between(record["started_at"]["S"], record["ended_at"]["S"])
+    assert ran_for > 3 * VISIBILITY_TIMEOUT_SECONDS, f"the job took only {ran_for:.1f} s"
+    assert int(record["attempts"]["N"]) == 1
+    assert starts_logged(local_stack.logs_dir, job_id) == 1
+
+
+def test_a_killed_worker_loses_no_job(local_stack: LocalStack) -> None:
+    stop_every_worker(local_stack)
+    key = upload(
+        local_stack.api_url, "crash.pdf", pdf_bytes(["some words here"] * 300), "application/pdf"
+    )
+    jobs = [submit(local_stack.api_url, "/process-document", {"file_path": key}) for _ in range(20)]
+    # Four slots, prefetch multiplier 1: the worker holds four messages at a time.
+    worker = local_stack.start_worker({"WORKER_CONCURRENCY": "4"})
+
+    def running() -> list[str]:
+        found = records(local_stack, jobs)
+        return [job for job, item in found.items() if item["state"]["S"] in ("STARTED", "PROGRESS")]
+
+    wait_until(lambda: len(running()) >= 2, 60, "jobs to be running")
+    killed_while_running = running()
+    worker.kill()  # the container dies: no warm shutdown, no ack, no reject
+    local_stack.workers.remove(worker)
+
+    local_stack.start_worker({"WORKER_CONCURRENCY": "4"})
+    for job in jobs:
+        assert follow(local_stack.api_url, job, timeout=120).final["state"] == "SUCCESS"
+
+    found = records(local_stack, jobs)
+    for job in jobs:
+        attempts = int(found[job]["attempts"]["N"])
+        assert attempts == starts_logged(local_stack.logs_dir, job)
+        assert attempts >= (2 if job in killed_while_running else 1), (job, attempts)
+
+
+def queue_view(local_stack: LocalStack, name: str) -> dict[str, int]:
+    view: dict[str, int] = httpx.get(f"{local_stack.api_url}/queues", timeout=10).json()[name]
+    return view
+
+
+def test_a_retry_countdown_longer_than_the_visibility_timeout_waits_on_sqs(
+    local_stack: LocalStack,
+) -> None:
+    stop_every_worker(local_stack)
+    countdown = 3 * VISIBILITY_TIMEOUT_SECONDS
+    local_stack.start_worker({"RETRY_COUNTDOWN_SECONDS": str(countdown)})
+    ses = local_stack.client("ses")
+    sender = local_stack.stack.worker_env["EMAIL_SENDER"]
+    ses.delete_identity(Identity=sender)
+    try:
+        job_id = submit(
+            local_stack.api_url,
+            "/send-email",
+            {"email": "user@example.com", "subject": "Later", "body": "Hello"},
+        )
+        wait_until(
+            lambda: records(local_stack, [job_id])[job_id]["state"]["S"] == "RETRY", 30, "the retry"
+        )
+    finally:
+        ses.verify_email_identity(EmailAddress=sender)
+    retried_at = time.monotonic()
+
+    # The retried message waits on SQS, delayed; no worker holds it (an ETA would be in flight).
+    waiting = queue_view(local_stack, "default")
+    assert (waiting["delayed"], waiting["in_flight"]) == (1, 0), waiting
+
+    assert follow(local_stack.api_url, job_id, timeout=60).final["state"] == "SUCCESS"
+    assert time.monotonic() - retried_at > countdown - 2
+    assert int(records(local_stack, [job_id])[job_id]["attempts"]["N"]) == 2
+    assert starts_logged(local_stack.logs_dir, job_id) == 2
