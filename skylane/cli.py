@@ -3,6 +3,7 @@
 ``skylane schedules``                      each schedule, its time zone and next 3 firings
 ``skylane schedules fire NAME``            fire one schedule now on the local stack (make up)
 ``skylane schedules fire NAME --stack S``  ... or through the deployed stack S's function
+``skylane dlq list|redrive ...``           the dead-letter queues (skylane/dlq_cli.py)
 
 This module ships in the Lambda packages with the rest of skylane/, where infra/ (the local
 stack) is absent: infra is imported inside the commands only.
@@ -17,6 +18,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from skylane.dlq_cli import add_dlq_parser, run_dlq
 
 
 class CommandError(RuntimeError):
@@ -36,6 +39,7 @@ def _json_object(text: str) -> dict[str, Any]:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="skylane", description="skylane's commands.")
     commands = parser.add_subparsers(dest="command", required=True)
+    add_dlq_parser(commands)
     schedules = commands.add_parser(
         "schedules", help="the EventBridge schedules of template.yaml (list, fire)"
     )
@@ -144,7 +148,9 @@ def fire_deployed(
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        if args.action is None:
+        if args.command == "dlq":
+            print("\n".join(run_dlq(args)))
+        elif args.action is None:
             list_schedules(args.state, args.count)
         elif args.stack is not None:
             print(fire_deployed(args.name, args.kwargs, args.stack, args.region))

@@ -74,3 +74,18 @@ def test_the_commands_list_and_redrive_the_environments_queues(
 
     assert run(["dlq", "redrive", "high"])[0] == "high: 1 message(s) sent back"
     assert run(["dlq", "list", "high"]) == ["high: 0 dead letter(s)"]
+
+
+def test_skylane_dlq_is_a_subcommand(
+    aws: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import infra.stack_state
+    from skylane.cli import main
+
+    monkeypatch.setattr(infra.stack_state, "STATE_PATH", tmp_path / "absent.json")
+
+    assert main(["dlq", "list", "default"]) == 0
+    assert capsys.readouterr().out == "default: 0 dead letter(s)\n"
