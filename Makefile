@@ -16,13 +16,14 @@ CHECKOV := $(UV) tool run --quiet --from checkov==$(CHECKOV_VERSION) checkov
 # Lambda runs python3.13 on arm64 (Amazon Linux 2023, glibc 2.34); packages are cross-installed for it.
 LAMBDA_PYTHON := 3.13
 
-.PHONY: help install up test lint lint-template unit integration build deploy worker-image clean
+.PHONY: help install up test lint lint-template unit integration build deploy worker-image clean bench
 
 help:
 	@echo "make up     start the whole system locally (emulator, API on :8000, worker)"
 	@echo "make test   lint, type-check and run every test"
 	@echo "make build  sam build (no Docker needed)      make deploy   sam deploy --guided"
 	@echo "make worker-image   build the worker container image (needs a Docker engine)"
+	@echo "make bench  cold start, package size, AWS requests per job, throughput vs the naive port"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -40,7 +41,7 @@ up: install
 lint: install lint-template
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy skylane functions infra
+	$(RUN) mypy skylane functions infra bench
 
 # The template: SAM's own validation with cfn-lint, cfn-lint alone, and a security scan
 # (every skipped check is justified next to its resource in template.yaml).
@@ -60,6 +61,11 @@ integration: install
 test: lint
 	$(RUN) pytest -m "not integration" -q
 	$(RUN) pytest -m integration -q
+
+# Not part of `make test`: measures skylane against the naive port (about 10 minutes), prints a
+# table and writes bench/results.json.
+bench: install
+	$(RUN) python -m bench
 
 # ---------------------------------------------------------------- AWS build and deploy
 build: install

@@ -1,0 +1,89 @@
+"""``make bench`` (``python -m bench``): skylane measured against the naive port.
+
+Cold start, package size, AWS requests per job, idle requests, throughput and cost; a table on
+stdout and everything in bench/results.json.
+"""
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import coldstart, cost, jobs, machine, package_size, prices, throughput
+from bench.report import print_report
+from bench.stack import start_bench
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--cold-start-runs", type=int, default=11)
+    parser.add_argument("--job-runs", type=int, default=3, help="runs of each per-job case")
+    parser.add_argument("--idle-seconds", type=float, default=60.0)
+    parser.add_argument("--jobs", type=int, default=500, help="jobs in the throughput run")
+    parser.add_argument("--throughput-runs", type=int, default=1)
+    parser.add_argument("--skip-build", action="store_true", help="measure .aws-sam as it is")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    return parser.parse_args(argv)
+
+
+def step(name: str) -> None:
+    print(f"[bench] {time.strftime('%H:%M:%S')} {name}", file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {"machine": machine.describe(), "started": time.time()}
+    step("cold starts")
+    results["cold_start"] = coldstart.measure(args.cold_start_runs, dict(os.environ))
+    step("package sizes (make build)")
+    results["package_size"] = package_size.measure(skip_build=args.skip_build)
+    step("local stack: emulator, template, both systems")
+    bench = start_bench(Path(tempfile.mkdtemp(prefix="skylane-bench-")))
+    try:
+        bench.start_skylane()
+        bench.start_naive()
+        results["requests_per_job"] = {}
+        for system in (bench.skylane, bench.naive):
+            step(f"requests per job: {system.name}")
+            cases = jobs.measure_cases(bench, system, args.job_runs)
+            results["requests_per_job"][system.name] = {
+                case: measured.as_dict() for case, measured in cases.items()
+            }
+        step(f"idle requests ({args.idle_seconds:g} s)")
+        results["idle"] = jobs.measure_idle(bench, args.idle_seconds)
+        results["throughput"] = {}
+        for system in (bench.skylane, bench.naive):
+            step(f"throughput: {system.name}, {args.jobs} jobs")
+            results["throughput"][system.name] = throughput.measure(
+                bench, system, args.jobs, args.throughput_runs
+            )
+        results["logs"] = str(bench.logs.directory)
+    finally:
+        bench.stop()
+    results["cost_per_million_jobs"] = {
+        name: {case: cost.per_million_jobs(c) for case, c in cases_of.items()}
+        for name, cases_of in results["requests_per_job"].items()
+    }
+    results["idle_cost_per_month"] = {
+        name: cost.idle_per_month(idle["per_hour"]) for name, idle in results["idle"].items()
+    }
+    results["prices"] = {"as_of": prices.PRICES_AS_OF, "region": prices.REGION, **prices.SOURCES}
+    results["seconds"] = round(time.time() - results["started"])
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    results = run(args)
+    args.output.write_text(json.dumps(results, indent=2) + "\n")
+    print_report(results)
+    print(f"\nresults: {args.output}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""AWS requests per job and idle requests per hour, counted by the proxies (bench.proxy)."""
+
+import statistics
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bench.proxy import EMPTY_RECEIVE
+from bench.stack import Bench, System
+
+FILE_SIZE = 10 * 1024 * 1024  # 10 chunks of 1 MiB
+EMAIL = {"email": "user@example.com", "subject": "Bench", "body": "Hello from the bench"}
+# After a job is final its message is still to be deleted (acks come after the result).
+SETTLE_SECONDS = 2.0
+
+Counts = dict[str, int]
+
+
+@dataclass
+class CaseResult:
+    """One case on one system: the median run's requests, by component and service:operation."""
+
+    api: Counts
+    worker: Counts
+    # Empty long polls that happened to fall in the job's window: idle cost, not the job's.
+    empty_receives: int
+    runs: list[int]
+
+    @property
+    def total(self) -> int:
+        return sum(self.api.values()) + sum(self.worker.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "total": self.total,
+            "api_total": sum(self.api.values()),
+            "worker_total": sum(self.worker.values()),
+            "api": self.api,
+            "worker": self.worker,
+            "empty_receives_in_window": self.empty_receives,
+            "totals_of_runs": self.runs,
+        }
+
+
+def flatten(counter: Counter[tuple[str, str]]) -> tuple[Counts, int]:
+    counts = {f"{s}:{op}": n for (s, op), n in sorted(counter.items()) if op != EMPTY_RECEIVE}
+    empty = sum(n for (_, op), n in counter.items() if op == EMPTY_RECEIVE)
+    return counts, empty
+
+
+def count_one(bench: Bench, system: System, run_job: Callable[[], str]) -> CaseResult:
+    system.reset()
+    job_id = run_job()
+    bench.wait_final(system, [job_id])
+    time.sleep(SETTLE_SECONDS)
+    api, api_empty = flatten(system.api_proxy.snapshot())
+    worker, worker_empty = flatten(system.worker_proxy.snapshot())
+    state = bench.states(system, [job_id])[job_id][0]
+    if state != "SUCCESS":
+        raise RuntimeError(f"{system.name}: bench job {job_id} ended {state}")
+    return CaseResult(api, worker, api_empty + worker_empty, [])
+
+
+def median_case(results: list[CaseResult]) -> CaseResult:
+    totals = [r.total for r in results]
+    median = statistics.median_low(totals)
+    chosen = next(r for r in results if r.total == median)
+    return CaseResult(chosen.api, chosen.worker, chosen.empty_receives, totals)
+
+
+def file_job(bench: Bench, system: System) -> Callable[[], str]:
+    key = bench.upload(FILE_SIZE)
+    return lambda: system.submit("/process-file", {"file_path": key})
+
+
+def email_job(system: System) -> Callable[[], str]:
+    return lambda: system.submit("/send-email", EMAIL)
+
+
+def retried_email_job(bench: Bench, system: System) -> Callable[[], str]:
+    """send_email while SES refuses the sender; verified again once the job is in RETRY."""
+    ses = bench.client("ses")
+    sender = bench.stack.worker_env["EMAIL_SENDER"]
+
+    def run() -> str:
+        ses.delete_identity(Identity=sender)
+        try:
+            job_id = system.submit("/send-email", EMAIL)
+            deadline = time.monotonic() + 60
+            while bench.states(system, [job_id]).get(job_id, ("", None))[0] != "RETRY":
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{system.name}: job {job_id} never reached RETRY")
+                time.sleep(0.05)
+        finally:
+            ses.verify_email_identity(EmailAddress=sender)
+        return job_id
+
+    return run
+
+
+CASES = ("send_email", "process_file (10 progress steps)", "send_email retried once")
+
+
+def measure_cases(bench: Bench, system: System, runs: int) -> dict[str, CaseResult]:
+    # A first job warms every client and cache (queue URLs, Celery's table) and is not counted.
+    count_one(bench, system, email_job(system))
+    results: dict[str, CaseResult] = {}
+    for case in CASES:
+        measured = []
+        for _ in range(runs):
+            if case == CASES[0]:
+                job = email_job(system)
+            elif case == CASES[1]:
+                job = file_job(bench, system)
+            else:
+                job = retried_email_job(bench, system)
+            measured.append(count_one(bench, system, job))
+        results[case] = median_case(measured)
+    return results
+
+
+def measure_idle(bench: Bench, seconds: float) -> dict[str, dict[str, Any]]:
+    """Every request both systems make with nothing to do, scaled to one hour."""
+    systems = (bench.skylane, bench.naive)
+    for system in systems:
+        system.reset()
+    time.sleep(seconds)
+    idle: dict[str, dict[str, Any]] = {}
+    for system in systems:
+        counter = system.worker_proxy.snapshot() + system.api_proxy.snapshot()
+        counts = {f"{s}:{op}": n for (s, op), n in sorted(counter.items())}
+        total = sum(counts.values())
+        idle[system.name] = {
+            "seconds": seconds,
+            "requests": counts,
+            "per_hour": round(total * 3600 / seconds),
+        }
+    return idle

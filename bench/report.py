@@ -1,0 +1,90 @@
+"""The table ``make bench`` prints, from the results it writes."""
+
+from typing import Any
+
+from bench.coldstart import API_HANDLER, HELLO_HANDLER
+from bench.jobs import CASES
+
+COLD_START_BUDGET = 1.25
+API_PACKAGE_BUDGET_MB = 30.0
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "NOT met"
+
+
+def _sum(case: dict[str, Any]) -> str:
+    return f"{case['api_total']}+{case['worker_total']}={case['total']}"
+
+
+def print_report(r: dict[str, Any]) -> None:
+    m = r["machine"]
+    print(
+        f"\nmachine: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}"
+        f" (load average at start {', '.join(f'{x:.1f}' for x in m['load_average'] or [])};"
+        " other processes may have been running)"
+    )
+
+    c = r["cold_start"]
+    api, hello = c[API_HANDLER], c[HELLO_HANDLER]
+    print(f"\nCOLD START (import + first /health, median of {c['runs']} fresh processes)")
+    print(f"  API handler        {api['import_and_first_request_s'] * 1000:7.0f} ms")
+    print(f"  hello-world        {hello['import_and_first_request_s'] * 1000:7.0f} ms")
+    print(
+        f"  ratio              {c['ratio']:7.2f}x   budget <= {COLD_START_BUDGET}x:"
+        f" {verdict(c['ratio'] <= COLD_START_BUDGET)}"
+    )
+
+    print("\nPACKAGE SIZE (unzipped, sum of file sizes)")
+    for name, p in r["package_size"].items():
+        note = "with boto3" if p["contains_boto3"] else "without boto3"
+        budget = ""
+        if name == "ApiFunction":
+            ok = p["mb"] < API_PACKAGE_BUDGET_MB and not p["contains_boto3"]
+            budget = f"   budget < {API_PACKAGE_BUDGET_MB:g} MB: {verdict(ok)}"
+        print(f"  {name:18} {p['mb']:6.1f} MB ({note}){budget}")
+
+    rq = r["requests_per_job"]
+    print("\nAWS REQUESTS PER JOB (API per submission + worker; median of runs)")
+    print(f"  {'case':34} {'skylane':>16} {'naive':>16}  budget: fewer")
+    for case in CASES:
+        s, n = rq["skylane"][case], rq["naive"][case]
+        print(f"  {case:34} {_sum(s):>16} {_sum(n):>16}  {verdict(s['total'] < n['total'])}")
+    for name in ("skylane", "naive"):
+        print(f"  {name} by operation:")
+        for case in CASES:
+            x = rq[name][case]
+            ops = ", ".join(f"{k} {v}" for k, v in {**x["api"], **x["worker"]}.items())
+            print(f"    {case}: {ops}")
+
+    print("\nIDLE (one worker, nothing to do)")
+    for name, idle in r["idle"].items():
+        print(
+            f"  {name:8} {idle['per_hour']:6d} requests/hour"
+            f"  (${r['idle_cost_per_month'][name]:.2f}/month)  {idle['requests']}"
+        )
+
+    t = r["throughput"]
+    s, n = t["skylane"], t["naive"]
+    print(f"\nTHROUGHPUT ({s['jobs']} send_email jobs, submit to SUCCESS, 2 worker processes)")
+    print(f"  {'':8} {'jobs/s':>8} {'p50 s':>8} {'p95 s':>8} {'failed':>7}")
+    for name, x in t.items():
+        print(
+            f"  {name:8} {x['jobs_per_second']:8.2f} {x['p50_latency_s']:8.2f}"
+            f" {x['p95_latency_s']:8.2f} {x['failed']:7d}"
+        )
+    print(f"  ratio    {s['jobs_per_second'] / n['jobs_per_second']:8.2f}x jobs/s")
+    for name, x in t.items():
+        ops = ", ".join(f"{k} {v}" for k, v in x["requests_per_job"].items())
+        print(f"  {name} requests per job under load: {ops}")
+
+    cost = r["cost_per_million_jobs"]
+    print(
+        f"\nAWS COST PER MILLION JOBS (USD, {r['prices']['region']} list prices as of"
+        f" {r['prices']['as_of']}; prices change)"
+    )
+    print(f"  {'case':34} {'skylane':>9} {'naive':>9}")
+    for case in CASES:
+        print(
+            f"  {case:34} {cost['skylane'][case]['total']:9.2f} {cost['naive'][case]['total']:9.2f}"
+        )

@@ -1,0 +1,255 @@
+"""Both systems on one emulator: skylane (the template's stack, its API and worker) and the
+naive port (bench.naive's producer and worker), each component behind a counting proxy.
+"""
+
+import json
+import logging
+import sys
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.proxy import CountingProxy
+from infra import local_setup
+from infra.emulator import AwsEndpoint, Emulator, free_port, start_moto
+from infra.processes import (
+    ChildProcess,
+    LogDirectory,
+    child_environment,
+    start_api,
+    start_worker,
+    stop_all,
+)
+from infra.template import DeployedStack, deploy
+
+STACK_NAME = "skylane-bench"
+# Template defaults except the retry countdown (1 s instead of 60 s, so the retry case is quick;
+# the naive port gets the same countdown).
+PARAMETERS = {"Stage": "local", "RetryCountdownSeconds": "1"}
+RETRY_COUNTDOWN_SECONDS = 1
+NAIVE_TABLE = "naive-celery-results"
+WORKER_READY = r"\bready\."
+FINAL = {"SUCCESS", "FAILURE", "REVOKED"}
+
+
+@dataclass
+class System:
+    """One system's API and worker, each with its own counting proxy."""
+
+    name: str
+    api_proxy: CountingProxy
+    worker_proxy: CountingProxy
+    api: ChildProcess | None = None
+    worker: ChildProcess | None = None
+    api_port: int = 0
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def reset(self) -> None:
+        self.api_proxy.reset()
+        self.worker_proxy.reset()
+
+    def submit(self, path: str, body: dict[str, Any], http: httpx.Client | None = None) -> str:
+        client = http or httpx.Client(timeout=30)
+        answer = client.post(f"{self.api_url}{path}", json=body)
+        answer.raise_for_status()
+        job_id: str = answer.json()["task_id"]
+        return job_id
+
+    def processes(self) -> list[ChildProcess]:
+        return [p for p in (self.api, self.worker) if p is not None]
+
+
+@dataclass
+class Bench:
+    emulator: Emulator
+    stack: DeployedStack
+    logs: LogDirectory
+    skylane: System
+    naive: System
+    proxies: list[CountingProxy] = field(default_factory=list)
+
+    @property
+    def endpoint(self) -> AwsEndpoint:
+        return self.emulator.endpoint
+
+    @property
+    def uploads_bucket(self) -> str:
+        return self.stack.outputs["UploadsBucketName"]
+
+    @property
+    def jobs_table(self) -> str:
+        return self.stack.outputs["JobsTableName"]
+
+    def client(self, service: str) -> Any:
+        """A client straight to the emulator: the bench's own requests are never counted."""
+        return self.endpoint.client(service)
+
+    def skylane_env(self, component: Mapping[str, str], proxy: CountingProxy) -> dict[str, str]:
+        return child_environment(self.endpoint.env(), component, {"AWS_ENDPOINT_URL": proxy.url})
+
+    def naive_env(self, proxy: CountingProxy) -> dict[str, str]:
+        port = proxy.url.rsplit(":", 1)[1]
+        return child_environment(
+            self.endpoint.env(),
+            {
+                "AWS_ENDPOINT_URL": proxy.url,
+                "CELERY_BROKER_URL": "sqs://",
+                "CELERY_RESULT_BACKEND": f"dynamodb://@127.0.0.1:{port}/{NAIVE_TABLE}",
+                "NAIVE_BUCKET": self.uploads_bucket,
+                "NAIVE_EMAIL_SENDER": self.stack.worker_env["EMAIL_SENDER"],
+                "NAIVE_RETRY_COUNTDOWN": str(RETRY_COUNTDOWN_SECONDS),
+            },
+        )
+
+    def start_skylane(self) -> None:
+        system = self.skylane
+        system.worker = start_worker(
+            self.skylane_env(self.stack.worker_env, system.worker_proxy),
+            self.logs,
+            "skylane-worker",
+        )
+        system.api_port = free_port()
+        system.api = start_api(
+            self.skylane_env(self.stack.api_env, system.api_proxy),
+            self.logs,
+            port=system.api_port,
+            name="skylane-api",
+        )
+        system.worker.wait_for_output(WORKER_READY, timeout=90)
+
+    def start_naive(self) -> None:
+        system = self.naive
+        system.worker = start_worker(
+            self.naive_env(system.worker_proxy),
+            self.logs,
+            name="naive-worker",
+            argv=[
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "bench.naive.tasks",
+                "worker",
+                "--loglevel=info",
+                "--concurrency=2",
+            ],
+        )
+        system.api_port = free_port()
+        argv = [sys.executable, "-m", "uvicorn", "bench.naive.main:app", "--host", "127.0.0.1"]
+        system.api = start_api(
+            self.naive_env(system.api_proxy),
+            self.logs,
+            port=system.api_port,
+            name="naive-api",
+            argv=[*argv, "--port", str(system.api_port)],
+        )
+        system.worker.wait_for_output(WORKER_READY, timeout=90)
+
+    def stop_system(self, system: System) -> None:
+        stop_all(system.processes(), grace=10.0)
+        system.api = system.worker = None
+
+    def stop(self) -> None:
+        stop_all([*self.skylane.processes(), *self.naive.processes()], grace=10.0)
+        for proxy in self.proxies:
+            proxy.stop()
+        self.emulator.stop()
+        self.logs.close()
+
+    # ------------------------------------------------------------------ job state, read directly
+    def upload(self, size: int) -> str:
+        key = f"uploads/{uuid.uuid4()}/bench.bin"
+        line = b"skylane bench line of text 0123456789\n"
+        data = (line * (size // len(line) + 1))[:size]
+        self.client("s3").put_object(Bucket=self.uploads_bucket, Key=key, Body=data)
+        return key
+
+    def skylane_states(self, job_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+        """Each job's state and ended_at, from the job table."""
+        found: dict[str, tuple[str, str | None]] = {}
+        dynamodb = self.client("dynamodb")
+        for start in range(0, len(job_ids), 100):
+            keys = [{"job_id": {"S": j}} for j in job_ids[start : start + 100]]
+            answer = dynamodb.batch_get_item(
+                RequestItems={self.jobs_table: {"Keys": keys, "ConsistentRead": True}}
+            )
+            for item in answer["Responses"][self.jobs_table]:
+                ended = item.get("ended_at", {}).get("S")
+                found[item["job_id"]["S"]] = (item["state"]["S"], ended)
+        return found
+
+    def naive_states(self, job_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+        """Each job's status and date_done, from Celery's DynamoDB result table."""
+        found: dict[str, tuple[str, str | None]] = {}
+        dynamodb = self.client("dynamodb")
+        for start in range(0, len(job_ids), 50):
+            # Celery keys its items with str() of a bytes key ("b'celery-task-meta-…'"); both
+            # spellings are asked for, whichever this Celery version writes.
+            keys = [
+                {"id": {"S": spelling}}
+                for j in job_ids[start : start + 50]
+                for spelling in (f"celery-task-meta-{j}", str(f"celery-task-meta-{j}".encode()))
+            ]
+            try:
+                answer = dynamodb.batch_get_item(
+                    RequestItems={NAIVE_TABLE: {"Keys": keys, "ConsistentRead": True}}
+                )
+            except dynamodb.exceptions.ResourceNotFoundException:
+                return found  # the naive worker creates its table when it stores a first result
+            for item in answer["Responses"][NAIVE_TABLE]:
+                meta = json.loads(
+                    item["result"]["B"] if "B" in item["result"] else item["result"]["S"]
+                )
+                found[meta["task_id"]] = (meta["status"], meta.get("date_done"))
+        return found
+
+    def states(self, system: System, job_ids: list[str]) -> dict[str, tuple[str, str | None]]:
+        return (
+            self.skylane_states(job_ids) if system is self.skylane else self.naive_states(job_ids)
+        )
+
+    def wait_final(self, system: System, job_ids: list[str], timeout: float = 120) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            states = self.states(system, job_ids)
+            if len(states) == len(job_ids) and all(s in FINAL for s, _ in states.values()):
+                return
+            time.sleep(0.2)
+        raise TimeoutError(f"{system.name}: jobs not final after {timeout} s")
+
+
+def start_bench(logs_dir: Path) -> Bench:
+    # moto's server logs every request through werkzeug; the proxies count them instead.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    logs = LogDirectory(logs_dir)
+    emulator = start_moto(port=0)
+    try:
+        stack = deploy(
+            emulator.endpoint,
+            {**PARAMETERS, "LocalEndpointUrl": emulator.endpoint.url},
+            stack_name=STACK_NAME,
+        )
+        local_setup.prepare(emulator.endpoint, stack)
+    except BaseException:
+        emulator.stop()
+        raise
+    proxies = [
+        CountingProxy(emulator.endpoint.url, name).start()
+        for name in ("skylane-api", "skylane-worker", "naive-api", "naive-worker")
+    ]
+    return Bench(
+        emulator=emulator,
+        stack=stack,
+        logs=logs,
+        skylane=System("skylane", proxies[0], proxies[1]),
+        naive=System("naive", proxies[2], proxies[3]),
+        proxies=proxies,
+    )

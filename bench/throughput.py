@@ -1,0 +1,87 @@
+"""Throughput and latency: N jobs submitted through a system's API, each followed to SUCCESS.
+
+Latency is from just before the job's POST to the completion time its worker stored (skylane's
+``ended_at``, Celery's ``date_done``): both clocks are this machine's. Requests are counted
+during the run too, to show how receives and deletes behave under load.
+"""
+
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+
+from bench.jobs import EMAIL, flatten
+from bench.stack import Bench, System
+
+CLIENTS = 8
+
+
+def parse_time(text: str) -> float:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def run_once(bench: Bench, system: System, jobs: int) -> dict[str, Any]:
+    system.reset()
+    submitted: dict[str, float] = {}
+
+    def submit_one(_: int) -> None:
+        with httpx.Client(timeout=60) as http:
+            at = time.time()
+            submitted[system.submit("/send-email", EMAIL, http)] = at
+
+    started = time.time()
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        list(pool.map(submit_one, range(jobs)))
+    submit_seconds = time.time() - started
+    bench.wait_final(system, list(submitted), timeout=600)
+    states = bench.states(system, list(submitted))
+    failed = [job for job, (state, _) in states.items() if state != "SUCCESS"]
+    ended = {job: parse_time(done) for job, (_, done) in states.items() if done}
+    latencies = [ended[job] - submitted[job] for job in submitted if job in ended]
+    elapsed = max(ended.values()) - min(submitted.values())
+    time.sleep(2)  # the last acknowledgements
+    worker, _ = flatten(system.worker_proxy.snapshot())
+    api, _ = flatten(system.api_proxy.snapshot())
+    return {
+        "jobs": jobs,
+        "failed": len(failed),
+        "submit_seconds": round(submit_seconds, 2),
+        "elapsed_seconds": round(elapsed, 2),
+        "jobs_per_second": round(jobs / elapsed, 2),
+        "p50_latency_s": round(percentile(latencies, 0.50), 3),
+        "p95_latency_s": round(percentile(latencies, 0.95), 3),
+        "requests_per_job": {
+            key: round(count / jobs, 3) for key, count in {**api, **worker}.items()
+        },
+        "worker_requests_per_job_by_operation": {
+            key: round(count / jobs, 3) for key, count in worker.items()
+        },
+    }
+
+
+def measure(bench: Bench, system: System, jobs: int, runs: int) -> dict[str, Any]:
+    results = [run_once(bench, system, jobs) for _ in range(runs)]
+    by_rate = sorted(results, key=lambda r: r["jobs_per_second"])
+    median = by_rate[(len(by_rate) - 1) // 2]
+    return {
+        **median,
+        "jobs_per_second": statistics.median(r["jobs_per_second"] for r in results),
+        "p50_latency_s": statistics.median(r["p50_latency_s"] for r in results),
+        "p95_latency_s": statistics.median(r["p95_latency_s"] for r in results),
+        "runs": [
+            {k: r[k] for k in ("jobs_per_second", "p50_latency_s", "p95_latency_s", "failed")}
+            for r in results
+        ],
+    }
