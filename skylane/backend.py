@@ -10,7 +10,7 @@ from typing import Any
 from celery import states
 from celery.backends.base import BaseBackend
 
-from skylane.jobs import JobStore
+from skylane.jobs import JobRevoked, JobStore
 from skylane.states import JobState
 
 
@@ -31,6 +31,18 @@ class JobStoreBackend(BaseBackend):  # type: ignore[misc]  # celery ships no typ
     def __init__(self, app: Any, url: str | None = None, **kwargs: Any) -> None:
         super().__init__(app, url=url, **kwargs)
         self._job_store: JobStore | None = None
+        # Whether the last STARTED write found its job cancelled (True) or started it (False),
+        # so the task body need not read the record again. One slot: Celery keeps a backend
+        # per thread, and a pool process or thread runs one task at a time.
+        self._start_outcome: tuple[str, bool] | None = None
+
+    def pop_start_outcome(self, task_id: str) -> bool | None:
+        """True if the job was found cancelled as it started here, False if it started, None
+        if no STARTED was stored for it just before (eager runs, track_started off)."""
+        outcome, self._start_outcome = self._start_outcome, None
+        if outcome is None or outcome[0] != task_id:
+            return None
+        return outcome[1]
 
     @property
     def job_store(self) -> JobStore:
@@ -50,11 +62,17 @@ class JobStoreBackend(BaseBackend):  # type: ignore[misc]  # celery ships no typ
         store = self.job_store
         if state == states.STARTED:
             delivery = getattr(request, "delivery_info", None) or {}
-            store.mark_started(
-                task_id,
-                task=getattr(request, "task", "") or "",
-                queue=delivery.get("routing_key", "") or "",
-            )
+            try:
+                store.mark_started(
+                    task_id,
+                    task=getattr(request, "task", "") or "",
+                    queue=delivery.get("routing_key", "") or "",
+                    raise_if_revoked=True,
+                )
+            except JobRevoked:
+                self._start_outcome = (task_id, True)
+            else:
+                self._start_outcome = (task_id, False)
         elif state == JobState.PROGRESS:
             meta = result if isinstance(result, dict) else {}
             store.record_progress(

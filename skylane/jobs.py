@@ -200,8 +200,14 @@ class JobStore:
         return records
 
     # ------------------------------------------------------------------ worker side
-    def mark_started(self, job_id: str, *, task: str, queue: str) -> None:
-        """A worker began an attempt: count it and reset that attempt's progress."""
+    def mark_started(
+        self, job_id: str, *, task: str, queue: str, raise_if_revoked: bool = False
+    ) -> None:
+        """A worker began an attempt: count it and reset that attempt's progress.
+
+        raise_if_revoked: raise JobRevoked when the job was cancelled while queued (the write
+        is refused and the refusal says why, so no extra read is needed to find out).
+        """
         now = iso(utcnow())
         self._update(
             job_id,
@@ -217,6 +223,7 @@ class JobStore:
                 ":task": {"S": task},
                 ":queue": {"S": queue},
             },
+            raise_if_revoked=raise_if_revoked,
         )
 
     def record_progress(self, job_id: str, current: int, total: int, meta: dict[str, Any]) -> bool:

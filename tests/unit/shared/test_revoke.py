@@ -132,3 +132,21 @@ def test_update_state_through_celery_raises_job_revoked(store: JobStore) -> None
     record = store.get(job_id)
     assert record is not None
     assert record.state is JobState.REVOKED
+
+
+def test_the_started_write_tells_the_task_whether_it_was_cancelled(store: JobStore) -> None:
+    backend = get_celery_app().backend
+    cancelled, queued = new_job(store), new_job(store)
+    store.revoke(cancelled)
+
+    backend.store_result(cancelled, {"pid": 1}, states.STARTED)
+    assert backend.pop_start_outcome(cancelled) is True
+    record = store.get(cancelled)
+    assert record is not None
+    assert (record.state, record.attempts) == (JobState.REVOKED, 0)
+
+    backend.store_result(queued, {"pid": 1}, states.STARTED)
+    assert backend.pop_start_outcome(queued) is False
+    # Asked once: a second question (or one about another job) has no answer, so a task that
+    # was not started through this backend reads the record instead.
+    assert backend.pop_start_outcome(queued) is None
