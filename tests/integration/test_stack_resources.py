@@ -28,7 +28,7 @@ def test_queues_redrive_to_their_dead_letter_queue(
     )["Attributes"]["QueueArn"]
     redrive = json.loads(attributes["RedrivePolicy"])
     assert redrive["deadLetterTargetArn"] == dlq_arn
-    assert redrive["maxReceiveCount"] == PARAMETERS["MaxReceiveCount"]
+    assert int(redrive["maxReceiveCount"]) == int(PARAMETERS["MaxReceiveCount"])
     assert attributes["VisibilityTimeout"] == PARAMETERS["QueueVisibilityTimeoutSeconds"]
     assert attributes["SqsManagedSseEnabled"] == "true"
 
