@@ -55,7 +55,9 @@ def measure(runs: int, base_env: dict[str, str]) -> dict[str, Any]:
         result[module] = {key: statistics.median(r[key] for r in runs_of) for key in runs_of[0]} | {
             "import_and_first_request_all_s": [r["import_and_first_request_s"] for r in runs_of]
         }
-    api = result[API_HANDLER]["import_and_first_request_s"]
-    hello = result[HELLO_HANDLER]["import_and_first_request_s"]
-    result["ratio"] = api / hello
+    for kind, key in (
+        ("ratio", "import_and_first_request_s"),
+        ("cpu_ratio", "import_and_first_request_cpu_s"),
+    ):
+        result[kind] = result[API_HANDLER][key] / result[HELLO_HANDLER][key]
     return result

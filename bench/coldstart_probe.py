@@ -42,11 +42,13 @@ def health_event() -> dict[str, Any]:
 
 def main() -> None:
     event = health_event()
+    cpu_before = time.process_time()
     before_import = time.perf_counter()
     module = importlib.import_module(sys.argv[1])
     imported = time.perf_counter()
     response = module.handler(event, LambdaContext())
     answered = time.perf_counter()
+    cpu_used = time.process_time() - cpu_before
     if response["statusCode"] != 200:
         raise SystemExit(f"/health answered {response['statusCode']}: {response.get('body')}")
     print(
@@ -55,6 +57,9 @@ def main() -> None:
                 "import_s": imported - before_import,
                 "first_request_s": answered - imported,
                 "import_and_first_request_s": answered - before_import,
+                # CPU time of the same span: what wall time would be on an idle machine, far
+                # less disturbed by other processes than wall time.
+                "import_and_first_request_cpu_s": cpu_used,
                 "since_interpreter_s": answered - STARTED,
             }
         )
