@@ -7,14 +7,16 @@ AWS, to moto's server, or to LocalStack.
 from functools import cache
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from skylane.settings import get_settings
 
 
 @cache
 def client(service: str) -> Any:
+    # Imported on first use: boto3 takes ~0.2 s to import, which /health and every cold start
+    # that needs no AWS call would otherwise pay (see `make bench`).
+    import boto3
+    from botocore.config import Config
+
     settings = get_settings()
     config = Config(
         region_name=settings.aws_region,
