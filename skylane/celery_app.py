@@ -8,6 +8,7 @@ from functools import cache
 
 from celery import Celery
 
+from skylane import sqs_transport
 from skylane.contracts import TASKS, QueueName
 from skylane.settings import Settings, get_settings
 
@@ -15,7 +16,13 @@ POLLING_INTERVAL_SECONDS = 0.1
 
 
 def create_celery_app(settings: Settings) -> Celery:
-    app = Celery("skylane", broker="sqs://", backend="skylane.backend:JobStoreBackend")
+    # kombu's SQS transport, hardened to keep polling through an outage (skylane/sqs_transport.py).
+    sqs_transport.register()
+    app = Celery(
+        "skylane",
+        broker=f"{sqs_transport.ALIAS}://",
+        backend="skylane.backend:JobStoreBackend",
+    )
     app.conf.update(
         broker_transport_options={
             "region": settings.aws_region,
