@@ -48,7 +48,7 @@ lint: install lint-template
 lint-template: install
 	$(SAM) validate --lint
 	$(RUN) cfn-lint template.yaml
-	$(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet
+	$(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 unit: install
 	$(RUN) pytest -m "not integration" -q
