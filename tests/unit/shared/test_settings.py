@@ -28,13 +28,13 @@ def test_an_emulator_endpoint_is_refused_outside_the_local_stage(
     monkeypatch.setenv("SKYLANE_STAGE", "prod")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4599")
     with pytest.raises(ValidationError, match="only allowed in the local stage"):
-        Settings()
+        Settings.from_environ()
 
 
 def test_a_missing_resource_name_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JOBS_TABLE")
     with pytest.raises(ValidationError, match="jobs_table"):
-        Settings()
+        Settings.from_environ()
 
 
 @pytest.mark.parametrize(
@@ -46,11 +46,25 @@ def test_localstack_host_becomes_the_endpoint(
 ) -> None:
     monkeypatch.setenv("LOCALSTACK_HOST", host)
     apply_localstack_host()
-    assert Settings().aws_endpoint_url == endpoint
+    assert Settings.from_environ().aws_endpoint_url == endpoint
 
 
 def test_an_explicit_endpoint_wins_over_localstack_host(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LOCALSTACK_HOST", "localhost")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4599")
     apply_localstack_host()
-    assert Settings().aws_endpoint_url == "http://127.0.0.1:4599"
+    assert Settings.from_environ().aws_endpoint_url == "http://127.0.0.1:4599"
+
+
+def test_names_match_without_regard_to_case_and_numbers_are_parsed() -> None:
+    settings = Settings.from_environ(
+        {**REQUIRED, "retry_countdown_seconds": "5", "Progress_Min_Interval_Seconds": "0.5"}
+    )
+    assert settings.retry_countdown_seconds == 5
+    assert settings.progress_min_interval_seconds == 0.5
+    assert settings.jobs_table == "t"
+
+
+def test_a_value_out_of_range_is_refused() -> None:
+    with pytest.raises(ValidationError, match="retry_countdown_seconds"):
+        Settings.from_environ({**REQUIRED, "RETRY_COUNTDOWN_SECONDS": "100000"})
