@@ -1,6 +1,7 @@
 """`skylane logs` against the local stack: the children's lines shipped into the emulator's
 CloudWatch Logs, found again by job id across the API and the worker."""
 
+import contextlib
 import os
 import queue
 import re
@@ -10,6 +11,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -172,41 +174,40 @@ def test_an_unknown_job_has_no_lines_and_says_so(local_stack: LocalStack) -> Non
 
 
 def test_follow_prints_new_lines_of_the_chosen_component_as_they_come(
-    local_stack: LocalStack,
+    local_stack: LocalStack, tmp_path: Path
 ) -> None:
     argv = [sys.executable, "-m", "skylane.cli", "logs", "--follow", "--component", "worker"]
     argv += ["--state", str(local_stack.state_path)]
-    process = subprocess.Popen(
-        argv,
-        cwd=REPO_ROOT,
-        env=cli_env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
     printed: queue.Queue[str] = queue.Queue()
+    seen: list[str] = []
+    errors = tmp_path / "stderr.txt"
+    with (
+        errors.open("w") as stderr,
+        subprocess.Popen(
+            argv, cwd=REPO_ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=stderr, text=True
+        ) as process,
+    ):
 
-    def read() -> None:
-        assert process.stdout is not None
-        for raw in process.stdout:
-            printed.put(raw.rstrip("\n"))
+        def read() -> None:
+            assert process.stdout is not None
+            for raw in process.stdout:
+                printed.put(raw.rstrip("\n"))
 
-    threading.Thread(target=read, daemon=True).start()
-    try:
-        job_id = submit(local_stack.api_url, "/send-email", EMAIL)
-        seen: list[str] = []
-        deadline = time.monotonic() + 60
-        while not any("job finished" in line and job_id in line for line in seen):
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            assert time.monotonic() < deadline, f"no 'job finished' of {job_id}; saw {seen}"
-            try:
-                seen.append(printed.get(timeout=0.5))
-            except queue.Empty:
-                continue
-    finally:
-        process.send_signal(signal.SIGINT)
-        code = process.wait(timeout=30)
-    assert code == 0
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        try:
+            job_id = submit(local_stack.api_url, "/send-email", EMAIL)
+            deadline = time.monotonic() + 60
+            while not any("job finished" in line and job_id in line for line in seen):
+                assert process.poll() is None, errors.read_text()
+                assert time.monotonic() < deadline, f"no 'job finished' of {job_id}; saw {seen}"
+                with contextlib.suppress(queue.Empty):
+                    seen.append(printed.get(timeout=0.5))
+        finally:
+            process.send_signal(signal.SIGINT)
+            code = process.wait(timeout=30)
+            reader.join(timeout=10)
+    assert code == 0, errors.read_text()
     assert {line.component for line in parse_printed("\n".join(seen))} == {"worker"}
     ours = [line for line in seen if job_id in line]
     assert any("job started" in line for line in ours)
