@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from infra import local_setup
 from infra.emulator import AwsEndpoint, Emulator, configured_port, start_emulator
+from infra.log_shipping import CloudWatchShipping, ship_to_cloudwatch
 from infra.processes import (
     DEFAULT_API_PORT,
     DEFAULT_GRACE_SECONDS,
@@ -114,6 +115,8 @@ def summary(
         ("default DLQ", outputs["DefaultDeadLetterQueueUrl"]),
         ("API log group", outputs["ApiLogGroupName"]),
         ("worker log group", outputs["WorkerLogGroupName"]),
+        ("scheduler log group", outputs["SchedulerLogGroupName"]),
+        ("logs", "uv run skylane logs JOB_ID (or --follow)"),
         ("worker", "1 process" if worker else "none (--no-worker)"),
         ("schedules", "fired locally" if scheduler else "not fired (--no-scheduler)"),
         ("sam env vars", str(env_vars_path)),
@@ -171,6 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     port = configured_port() if args.emulator_port is None else args.emulator_port
     emulator = start_emulator(port)
     processes: list[ChildProcess] = []
+    shipping: CloudWatchShipping | None = None
     state_written = False
     try:
         endpoint = emulator.endpoint
@@ -179,7 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         local_setup.prepare(endpoint, stack)
         env_vars_path = write_sam_env_vars(stack, endpoint)
-        output = PrefixedStdout()
+        # Every child's lines on our stdout and in the emulator's CloudWatch Logs.
+        output = shipping = ship_to_cloudwatch(PrefixedStdout(), endpoint, stack.outputs)
         # Rate schedules count from here, in the runner and in `skylane schedules` alike.
         started_at = datetime.now(UTC)
         scheduler = None
@@ -225,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("stopping...", file=sys.stderr)
         stop_all(processes, DEFAULT_GRACE_SECONDS)
+        if shipping is not None:
+            shipping.close()
         emulator.stop()
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from skylane.dlq_cli import add_dlq_parser, run_dlq
+from skylane.logs_cli import add_logs_parser, run_logs
 
 
 class CommandError(RuntimeError):
@@ -40,6 +41,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="skylane", description="skylane's commands.")
     commands = parser.add_subparsers(dest="command", required=True)
     add_dlq_parser(commands)
+    add_logs_parser(commands)
     schedules = commands.add_parser(
         "schedules", help="the EventBridge schedules of template.yaml (list, fire)"
     )
@@ -150,6 +152,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "dlq":
             print("\n".join(run_dlq(args)))
+        elif args.command == "logs":
+            return run_logs(args)
         elif args.action is None:
             list_schedules(args.state, args.count)
         elif args.stack is not None:

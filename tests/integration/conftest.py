@@ -17,6 +17,7 @@ import pytest
 
 from infra import local_setup
 from infra.emulator import AwsEndpoint, Emulator, free_port, start_moto
+from infra.log_shipping import CloudWatchShipping, ship_to_cloudwatch
 from infra.processes import (
     SCHEDULER_FUNCTION,
     SCHEDULER_READY,
@@ -65,6 +66,8 @@ class LocalStack:
     state_path: Path
     workers: list[ChildProcess] = field(default_factory=list)
     _worker_numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    # The children's lines go to ``logs`` and to the emulator's CloudWatch Logs through it.
+    shipping: CloudWatchShipping | None = None
 
     @property
     def endpoint(self) -> AwsEndpoint:
@@ -131,7 +134,7 @@ class LocalStack:
         its whole process group), ``self.stop_worker(handle)`` both in turn.
         """
         name = f"worker-{next(self._worker_numbers)}"
-        worker = start_worker(self.worker_env(extra_env), self.logs, name=name)
+        worker = start_worker(self.worker_env(extra_env), self.shipping or self.logs, name=name)
         self.workers.append(worker)
         if ready_timeout is not None:
             worker.wait_for_output(WORKER_READY, timeout=ready_timeout)
@@ -145,6 +148,8 @@ class LocalStack:
     def stop(self) -> None:
         stop_all([*self.workers, self.api, self.scheduler], STOP_GRACE_SECONDS)
         self.workers.clear()
+        if self.shipping is not None:
+            self.shipping.close()
         self.emulator.stop()
         self.logs.close()
 
@@ -161,19 +166,21 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
             stack_name=STACK_NAME,
         )
         local_setup.prepare(emulator.endpoint, stack)
+        # Every child's lines in its log file and in the emulator's CloudWatch Logs.
+        shipping = ship_to_cloudwatch(logs, emulator.endpoint, stack.outputs)
         started_at = datetime.now(UTC)
         scheduler_env = child_environment(
             emulator.endpoint.env(), stack.component_env(SCHEDULER_FUNCTION)
         )
-        scheduler = start_scheduler(scheduler_env, logs, stack.stack_name, started_at)
+        scheduler = start_scheduler(scheduler_env, shipping, stack.stack_name, started_at)
         started.append(scheduler)
         # The first worker and the scheduler boot while the API does: each takes seconds to import.
         worker_env = child_environment(emulator.endpoint.env(), stack.worker_env)
-        worker = start_worker(worker_env, logs, name="worker-1")
+        worker = start_worker(worker_env, shipping, name="worker-1")
         started.append(worker)
         api_port = free_port()
         api_env = child_environment(emulator.endpoint.env(), stack.api_env)
-        api = start_api(api_env, logs, port=api_port)
+        api = start_api(api_env, shipping, port=api_port)
         started.append(api)
         worker.wait_for_output(WORKER_READY, timeout=60)
         scheduler.wait_for_output(SCHEDULER_READY, timeout=60)
@@ -195,6 +202,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         state_path=state_path,
         workers=[worker],
         _worker_numbers=itertools.count(2),
+        shipping=shipping,
     )
     try:
         yield local
