@@ -101,6 +101,12 @@ build-ApiFunction:
 build-SchedulerFunction:
 	$(call build-function,,scheduler)
 
+# The light lane runs the worker's own tasks: its code and its dependencies come along.
+build-LightFunction:
+	$(call build-function,--group worker,light)
+	cp -r functions/worker $(ARTIFACTS_DIR)/functions/
+	find $(ARTIFACTS_DIR)/functions -name __pycache__ -prune -exec rm -rf {} +
+
 worker-image: install
 	$(UV) export --frozen --no-dev --group worker --no-hashes --no-emit-project --quiet -o functions/worker/requirements.txt
 	docker build --platform linux/arm64 -f functions/worker/Dockerfile -t skylane-worker:latest .

@@ -27,6 +27,9 @@ LINES_KEPT = 200
 SCHEDULER_FUNCTION = "SchedulerFunction"
 # What infra.scheduler_runner prints once its function's handler is imported and it is waiting.
 SCHEDULER_READY = "scheduler ready"
+LIGHT_FUNCTION = "LightFunction"
+# What infra.light_lane_runner prints once it polls the light queue.
+LIGHT_READY = "light lane ready"
 
 
 class ProcessStartError(RuntimeError):
@@ -124,6 +127,18 @@ def scheduler_command(
     if start is not None:
         argv += ["--start", start.isoformat()]
     return argv
+
+
+def light_command(stack_name: str, function: str = LIGHT_FUNCTION) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "infra.light_lane_runner",
+        "--stack-name",
+        stack_name,
+        "--function",
+        function,
+    ]
 
 
 class ChildProcess:
@@ -313,3 +328,10 @@ def start_scheduler(
 ) -> ChildProcess:
     """Start the schedule runner; ``wait_for_output(SCHEDULER_READY)`` waits until it is ready."""
     return ChildProcess(name, scheduler_command(stack_name, start), env, output)
+
+
+def start_light(
+    env: Mapping[str, str], output: OutputSink, stack_name: str, name: str = "light"
+) -> ChildProcess:
+    """Start the light lane's poller; ``wait_for_output(LIGHT_READY)`` waits until it polls."""
+    return ChildProcess(name, light_command(stack_name), env, output)

@@ -1,7 +1,8 @@
 """``make up``: the whole stack on this machine, until Ctrl-C.
 
 The emulator (or the user's own, see infra.emulator), the stack from template.yaml, the API on
-uvicorn, one Celery worker and the schedule runner (EventBridge Scheduler's stand-in), each
+uvicorn, one Celery worker, the schedule runner (EventBridge Scheduler's stand-in) and the light
+lane's poller (Lambda's SQS event source for LightFunction), each
 process with the environment the template gives its AWS counterpart. ``.local/stack.json``
 tells commands (``skylane schedules fire``) how to reach the stack while it runs.
 """
@@ -26,12 +27,15 @@ from infra.log_shipping import CloudWatchShipping, ship_to_cloudwatch
 from infra.processes import (
     DEFAULT_API_PORT,
     DEFAULT_GRACE_SECONDS,
+    LIGHT_FUNCTION,
+    LIGHT_READY,
     SCHEDULER_FUNCTION,
     SCHEDULER_READY,
     ChildProcess,
     PrefixedStdout,
     child_environment,
     start_api,
+    start_light,
     start_scheduler,
     start_worker,
     stop_all,
@@ -113,9 +117,13 @@ def summary(
         ("default queue", outputs["DefaultQueueUrl"]),
         ("high DLQ", outputs["HighDeadLetterQueueUrl"]),
         ("default DLQ", outputs["DefaultDeadLetterQueueUrl"]),
+        ("light queue", outputs["LightQueueUrl"]),
+        ("light DLQ", outputs["LightDeadLetterQueueUrl"]),
         ("API log group", outputs["ApiLogGroupName"]),
         ("worker log group", outputs["WorkerLogGroupName"]),
         ("scheduler log group", outputs["SchedulerLogGroupName"]),
+        ("light log group", outputs["LightLogGroupName"]),
+        ("light lane", "LightFunction's handler, polled locally"),
         ("logs", "uv run skylane logs JOB_ID (or --follow)"),
         ("worker", "1 process" if worker else "none (--no-worker)"),
         ("schedules", "fired locally" if scheduler else "not fired (--no-scheduler)"),
@@ -195,6 +203,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
             scheduler = start_scheduler(scheduler_env, output, stack.stack_name, started_at)
             processes.append(scheduler)
+        # The light lane: LightFunction's SQS event source, played locally.
+        light_env = child_environment(endpoint.env(), stack.component_env(LIGHT_FUNCTION))
+        light = start_light(light_env, output, stack.stack_name)
+        processes.append(light)
         processes.append(
             start_api(child_environment(endpoint.env(), stack.api_env), output, port=args.api_port)
         )
@@ -204,6 +216,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if scheduler is not None:
             scheduler.wait_for_output(SCHEDULER_READY, timeout=60)
+        light.wait_for_output(LIGHT_READY, timeout=60)
         api_url = f"http://127.0.0.1:{args.api_port}"
         from_deployed(stack, endpoint, started_at, api_url).write(STATE_PATH)
         state_written = True

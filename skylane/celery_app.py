@@ -15,6 +15,17 @@ from skylane.settings import Settings, get_settings
 POLLING_INTERVAL_SECONDS = 0.1
 
 
+def predefined_queues(settings: Settings) -> dict[str, dict[str, str]]:
+    queues = {
+        QueueName.HIGH.value: {"url": settings.high_queue_url},
+        QueueName.DEFAULT.value: {"url": settings.default_queue_url},
+    }
+    if settings.light_queue_url:
+        # Producers send light jobs here; the light function re-sends its retries here.
+        queues[QueueName.LIGHT.value] = {"url": settings.light_queue_url}
+    return queues
+
+
 def create_celery_app(settings: Settings) -> Celery:
     # kombu's SQS transport, hardened to keep polling through an outage (skylane/sqs_transport.py).
     sqs_transport.register()
@@ -26,10 +37,7 @@ def create_celery_app(settings: Settings) -> Celery:
     app.conf.update(
         broker_transport_options={
             "region": settings.aws_region,
-            "predefined_queues": {
-                QueueName.HIGH.value: {"url": settings.high_queue_url},
-                QueueName.DEFAULT.value: {"url": settings.default_queue_url},
-            },
+            "predefined_queues": predefined_queues(settings),
             # SQS long polling: a receive waits for a message instead of returning empty.
             "wait_time_seconds": settings.sqs_wait_time_seconds,
             # The pause before polling a queue again after an empty receive or while every

@@ -36,6 +36,7 @@ COMPONENTS: tuple[Component, ...] = (
     Component("api", "ApiLogGroupName", "lambda"),
     Component("worker", "WorkerLogGroupName", "ecs"),
     Component("scheduler", "SchedulerLogGroupName", "lambda"),
+    Component("light", "LightLogGroupName", "lambda"),
 )
 
 

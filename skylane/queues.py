@@ -28,6 +28,8 @@ def queue_urls() -> dict[str, str]:
         "high": settings.high_queue_url,
         "default_dlq": settings.default_dlq_url,
         "high_dlq": settings.high_dlq_url,
+        "light": settings.light_queue_url,
+        "light_dlq": settings.light_dlq_url,
     }
     return {name: url for name, url in urls.items() if url}
 

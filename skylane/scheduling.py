@@ -12,7 +12,7 @@ from typing import Any
 from skylane.contracts import TASKS, TaskSpec
 from skylane.jobs import JobExists
 from skylane.logs import logger
-from skylane.submission import submit_job
+from skylane.submission import lane_of, submit_job
 
 # Fixed forever: changing it would let a redelivered event enqueue its job a second time.
 SCHEDULE_NAMESPACE = uuid.UUID("6f1d3c9e-8a53-4d4e-9b3a-5c2f7d1e0a42")
@@ -95,7 +95,7 @@ def enqueue_scheduled(invocation: ScheduledInvocation) -> ScheduledJob:
     keys = {
         "job_id": invocation.job_id,
         "task": invocation.spec.name,
-        "queue": invocation.spec.queue.value,
+        "queue": lane_of(invocation.spec).value,
         "schedule": invocation.schedule,
         "scheduled_time": invocation.scheduled_time,
     }

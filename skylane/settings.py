@@ -47,6 +47,9 @@ class Settings(BaseModel):
     default_queue_url: str
     high_dlq_url: str = ""
     default_dlq_url: str = ""
+    # The light lane (skylane/routing.py); empty: light jobs go to their worker queue.
+    light_queue_url: str = ""
+    light_dlq_url: str = ""
     notifications_topic_arn: str = ""
     email_sender: str = ""
 

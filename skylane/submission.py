@@ -8,11 +8,13 @@ that a job is queued when no message exists.
 from typing import Any
 from uuid import uuid4
 
-from skylane.contracts import TaskSpec
+from skylane.contracts import QueueName, TaskSpec
 from skylane.idempotency import IdempotencyConflict
 from skylane.jobs import JobExists, JobRecord, JobStore
 from skylane.logs import logger
 from skylane.outages import unavailable_as
+from skylane.routing import queue_for
+from skylane.settings import get_settings
 
 
 def submit_job(
@@ -30,12 +32,13 @@ def submit_job(
     """
     job_id = job_id or str(uuid4())
     store = store or JobStore.from_settings()
+    queue = lane_of(spec)
     try:
         record = store.create(
             job_id,
             task=spec.name,
             kind=spec.kind,
-            queue=spec.queue.value,
+            queue=queue.value,
             inputs=kwargs,
             user_id=user_id,
             request_hash=request_hash,
@@ -55,23 +58,29 @@ def submit_job(
             spec, kwargs, user_id=user_id, job_id=job_id, request_hash=request_hash, store=store
         )
     try:
-        send_task(spec, kwargs, job_id)
+        send_task(spec, kwargs, job_id, queue)
     except BaseException:
         _discard_quietly(store, job_id)
         raise
-    logger.info(
-        "job accepted", extra={"job_id": job_id, "task": spec.name, "queue": spec.queue.value}
-    )
+    logger.info("job accepted", extra={"job_id": job_id, "task": spec.name, "queue": queue.value})
     return record
 
 
-def send_task(spec: TaskSpec, kwargs: dict[str, Any], job_id: str) -> None:
+def lane_of(spec: TaskSpec) -> QueueName:
+    """The queue the router picks for ``spec`` on this stack (skylane/routing.py)."""
+    return queue_for(spec, light_lane_available=bool(get_settings().light_queue_url))
+
+
+def send_task(
+    spec: TaskSpec, kwargs: dict[str, Any], job_id: str, queue: QueueName | None = None
+) -> None:
     # Imported here: Celery is only needed once a job is actually sent, so the API's cold
     # start does not pay for it on /health or status reads.
     from skylane.celery_app import get_celery_app
 
+    queue = queue or lane_of(spec)
     with unavailable_as("SQS"):
-        get_celery_app().send_task(spec.name, kwargs=kwargs, task_id=job_id, queue=spec.queue.value)
+        get_celery_app().send_task(spec.name, kwargs=kwargs, task_id=job_id, queue=queue.value)
 
 
 def _discard_quietly(store: JobStore, job_id: str) -> None:

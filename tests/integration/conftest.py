@@ -19,12 +19,15 @@ from infra import local_setup
 from infra.emulator import AwsEndpoint, Emulator, free_port, start_moto
 from infra.log_shipping import CloudWatchShipping, ship_to_cloudwatch
 from infra.processes import (
+    LIGHT_FUNCTION,
+    LIGHT_READY,
     SCHEDULER_FUNCTION,
     SCHEDULER_READY,
     ChildProcess,
     LogDirectory,
     child_environment,
     start_api,
+    start_light,
     start_scheduler,
     start_worker,
     stop_all,
@@ -46,6 +49,7 @@ PARAMETERS = {
     "QueueLongPollSeconds": "2",
     "QueueVisibilityTimeoutSeconds": str(VISIBILITY_TIMEOUT_SECONDS),
     "MaxReceiveCount": str(MAX_RECEIVE_COUNT),
+    "LightQueueVisibilityTimeoutSeconds": str(VISIBILITY_TIMEOUT_SECONDS),
 }
 LONG_POLL_SECONDS = 2
 WORKER_READY = r"\bready\."
@@ -64,6 +68,8 @@ class LocalStack:
     started_at: datetime
     # The stack's .local/stack.json, for `skylane schedules fire --state`.
     state_path: Path
+    # LightFunction's handler, fed from the light queue as Lambda's SQS event source would.
+    light: ChildProcess
     workers: list[ChildProcess] = field(default_factory=list)
     _worker_numbers: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     # The children's lines go to ``logs`` and to the emulator's CloudWatch Logs through it.
@@ -118,6 +124,14 @@ class LocalStack:
     def default_dlq_url(self) -> str:
         return self.outputs["DefaultDeadLetterQueueUrl"]
 
+    @property
+    def light_queue_url(self) -> str:
+        return self.outputs["LightQueueUrl"]
+
+    @property
+    def light_dlq_url(self) -> str:
+        return self.outputs["LightDeadLetterQueueUrl"]
+
     def client(self, service: str) -> Any:
         """A boto3 client bound to the emulator, whatever this process's AWS_* say."""
         return self.endpoint.client(service)
@@ -146,7 +160,7 @@ class LocalStack:
         return code
 
     def stop(self) -> None:
-        stop_all([*self.workers, self.api, self.scheduler], STOP_GRACE_SECONDS)
+        stop_all([*self.workers, self.api, self.scheduler, self.light], STOP_GRACE_SECONDS)
         self.workers.clear()
         if self.shipping is not None:
             self.shipping.close()
@@ -178,12 +192,16 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         worker_env = child_environment(emulator.endpoint.env(), stack.worker_env)
         worker = start_worker(worker_env, shipping, name="worker-1")
         started.append(worker)
+        light_env = child_environment(emulator.endpoint.env(), stack.component_env(LIGHT_FUNCTION))
+        light = start_light(light_env, shipping, stack.stack_name)
+        started.append(light)
         api_port = free_port()
         api_env = child_environment(emulator.endpoint.env(), stack.api_env)
         api = start_api(api_env, shipping, port=api_port)
         started.append(api)
         worker.wait_for_output(WORKER_READY, timeout=60)
         scheduler.wait_for_output(SCHEDULER_READY, timeout=60)
+        light.wait_for_output(LIGHT_READY, timeout=60)
         state = from_deployed(stack, emulator.endpoint, started_at, f"http://127.0.0.1:{api_port}")
         state_path = state.write(tmp_path_factory.mktemp("local-stack-state") / "stack.json")
     except BaseException:
@@ -200,6 +218,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         scheduler=scheduler,
         started_at=started_at,
         state_path=state_path,
+        light=light,
         workers=[worker],
         _worker_numbers=itertools.count(2),
         shipping=shipping,

@@ -118,7 +118,14 @@ def test_process_video_runs_the_video_and_its_notification(local_stack: LocalSta
 def test_queues_shows_live_counts(local_stack: LocalStack) -> None:
     answer = httpx.get(f"{local_stack.api_url}/queues", timeout=10)
     assert answer.status_code == 200
-    assert set(answer.json()) == {"default", "high", "default_dlq", "high_dlq"}
+    assert set(answer.json()) == {
+        "default",
+        "high",
+        "default_dlq",
+        "high_dlq",
+        "light",
+        "light_dlq",
+    }
     for name, stats in answer.json().items():
         assert stats["name"] == name
         assert {"count", "in_flight", "delayed"} <= set(stats)

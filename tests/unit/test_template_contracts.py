@@ -69,3 +69,30 @@ def test_every_environment_name_is_a_setting_or_a_runtime_variable(
         "AWS_ENDPOINT_URL",
     }
     assert (api_environment(template) | worker_environment(template)) - known == set()
+
+
+def test_the_light_function_and_the_router_share_one_timeout(template: dict[str, Any]) -> None:
+    from skylane.routing import LIGHT_FUNCTION_TIMEOUT_SECONDS
+
+    function = template["Resources"]["LightFunction"]["Properties"]
+    assert function["Timeout"] == LIGHT_FUNCTION_TIMEOUT_SECONDS
+    # AWS refuses an SQS event source whose queue hides a record for less than the timeout,
+    # and advises six times it.
+    visibility = template["Parameters"]["LightQueueVisibilityTimeoutSeconds"]["Default"]
+    assert int(visibility) >= 6 * LIGHT_FUNCTION_TIMEOUT_SECONDS
+    (event,) = function["Events"].values()
+    assert event["Type"] == "SQS"
+    assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["LightQueue", "Arn"]}
+
+
+def test_the_light_function_runs_what_the_light_lane_receives(template: dict[str, Any]) -> None:
+    from skylane.contracts import TASKS
+    from skylane.routing import route
+
+    function = template["Resources"]["LightFunction"]["Properties"]
+    names = set(template["Globals"]["Function"]["Environment"]["Variables"])
+    names |= set(function["Environment"]["Variables"])
+    assert names >= REQUIRED | {"LIGHT_QUEUE_URL", "NOTIFICATIONS_TOPIC_ARN"}
+    # Least privilege: the light lane's tasks only publish notifications.
+    assert {spec.kind for spec in TASKS.values() if route(spec).light} == {"send_notification"}

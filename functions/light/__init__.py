@@ -1,0 +1,1 @@
+"""LightFunction: the light lane's consumer (short, non-critical jobs on Lambda)."""
