@@ -16,7 +16,7 @@ CHECKOV := $(UV) tool run --quiet --from checkov==$(CHECKOV_VERSION) checkov
 # Lambda runs python3.13 on arm64 (Amazon Linux 2023, glibc 2.34); packages are cross-installed for it.
 LAMBDA_PYTHON := 3.13
 
-.PHONY: help install up test lint lint-template unit integration build deploy worker-image clean bench
+.PHONY: help install up test lint lint-template unit integration browser build deploy worker-image clean bench
 
 help:
 	@echo "make up     start the whole system locally (emulator, API on :8000, worker)"
@@ -53,12 +53,20 @@ lint-template: install
 unit: install
 	$(RUN) pytest -m "not integration" -q
 
-integration: install
+integration: install browser
 	$(RUN) pytest -m integration -q
+
+# The dashboard's browser test drives Debian's chromium through Playwright (no browser
+# download: only the package mirrors are reachable). apt-get runs only when it is missing.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser:
+	@command -v chromium >/dev/null || { \
+		echo "installing chromium for the dashboard's browser test (apt-get)"; \
+		$(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }; }
 
 # Two runs: moto's in-process mocks (unit) and the embedded emulator server (integration)
 # share moto's global state, so they must not live in one process.
-test: lint
+test: lint browser
 	$(RUN) pytest -m "not integration" -q
 	$(RUN) pytest -m integration -q
 

@@ -108,6 +108,7 @@ def summary(
     rows = [
         ("API", api_url),
         ("API docs", f"{api_url}/docs"),
+        ("dashboard", f"{api_url}/dashboard"),
         ("AWS endpoint", f"{emulator.endpoint.url} ({emulator_kind})"),
         ("stack", stack.stack_name),
         ("jobs table", outputs["JobsTableName"]),

@@ -51,6 +51,11 @@ def describe(body: str) -> tuple[str | None, str | None, str]:
 
 
 def _receive(sqs: Any, queue_url: str, visibility: int) -> Iterator[dict[str, Any]]:
+    for batch in _receive_batches(sqs, queue_url, visibility):
+        yield from batch
+
+
+def _receive_batches(sqs: Any, queue_url: str, visibility: int) -> Iterator[list[dict[str, Any]]]:
     while True:
         messages = sqs.receive_message(
             QueueUrl=queue_url,
@@ -62,7 +67,7 @@ def _receive(sqs: Any, queue_url: str, visibility: int) -> Iterator[dict[str, An
         ).get("Messages", [])
         if not messages:
             return
-        yield from messages
+        yield messages
 
 
 def _release(sqs: Any, queue_url: str, messages: list[dict[str, Any]]) -> None:
@@ -99,22 +104,31 @@ def redrive(
     dlq_url: str,
     queue_url: str,
     wanted: Callable[[DeadLetter], bool] = lambda _: True,
+    max_messages: int | None = None,
 ) -> list[DeadLetter]:
-    """Move the wanted messages back to `queue_url`; the others stay in the DLQ."""
+    """Move the wanted messages back to `queue_url`; the others stay in the DLQ.
+
+    max_messages stops after that many were moved (the API's redrive must finish within
+    API Gateway's 29 s; the rest waits for the next call).
+    """
     moved: list[DeadLetter] = []
     kept: list[dict[str, Any]] = []
     try:
-        for message in _receive(sqs, dlq_url, PEEK_VISIBILITY_SECONDS):
-            letter = _dead_letter(message)
-            if not wanted(letter):
-                kept.append(message)
-                continue
-            copy: dict[str, Any] = {"QueueUrl": queue_url, "MessageBody": message["Body"]}
-            if message.get("MessageAttributes"):
-                copy["MessageAttributes"] = message["MessageAttributes"]
-            sqs.send_message(**copy)
-            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
-            moved.append(letter)
+        for batch in _receive_batches(sqs, dlq_url, PEEK_VISIBILITY_SECONDS):
+            for message in batch:
+                letter = _dead_letter(message)
+                full = max_messages is not None and len(moved) >= max_messages
+                if full or not wanted(letter):
+                    kept.append(message)
+                    continue
+                copy: dict[str, Any] = {"QueueUrl": queue_url, "MessageBody": message["Body"]}
+                if message.get("MessageAttributes"):
+                    copy["MessageAttributes"] = message["MessageAttributes"]
+                sqs.send_message(**copy)
+                sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+                moved.append(letter)
+            if max_messages is not None and len(moved) >= max_messages:
+                break
     finally:
         _release(sqs, dlq_url, kept)
     return moved

@@ -34,6 +34,20 @@ def queue_urls() -> dict[str, str]:
     return {name: url for name, url in urls.items() if url}
 
 
+# queue_urls() names a queue's dead-letter queue "<queue>_dlq".
+DLQ_SUFFIX = "_dlq"
+
+
+def dead_letter_pairs() -> dict[str, tuple[str, str]]:
+    """Each queue that has a dead-letter queue: its URL and its DLQ's URL."""
+    urls = queue_urls()
+    return {
+        name: (url, urls[name + DLQ_SUFFIX])
+        for name, url in urls.items()
+        if not name.endswith(DLQ_SUFFIX) and name + DLQ_SUFFIX in urls
+    }
+
+
 def queue_stats() -> list[QueueStats]:
     sqs = client("sqs")
     stats = []

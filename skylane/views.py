@@ -1,10 +1,12 @@
-"""The two presentations of one job record: Celery's (/task/{id}) and RQ's (/job/{id})."""
+"""Presentations of a job record: Celery's (/task/{id}), RQ's (/job/{id}) and the dashboard's
+(/jobs, /jobs/{id})."""
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from skylane.jobs import JobRecord
-from skylane.states import JobState
+from skylane.jobs import JobRecord, iso, utcnow
+from skylane.states import FINAL_STATES, JobState
 
 STATUS_TEXT = {
     JobState.PENDING: "Job is waiting in the queue",
@@ -67,3 +69,52 @@ def rq_view(record: JobRecord, link_report: ReportLinker) -> dict[str, Any]:
     elif record.state is JobState.FAILURE:
         view["error"] = record.error
     return view
+
+
+def _seconds_between(start: str, end: str) -> float:
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds()
+
+
+def summary_view(record: JobRecord, now: str | None = None) -> dict[str, Any]:
+    """One row of the job list (GET /jobs, the dashboard): no inputs, results or errors.
+
+    duration_seconds: from the first start to the end, or to `now` while the job runs.
+    progress: the fraction done (0..1) while the job reports progress.
+    """
+    now = now or iso(utcnow())
+    duration = None
+    if record.started_at:
+        finished = record.ended_at if record.state in FINAL_STATES else None
+        duration = round(_seconds_between(record.started_at, finished or now), 3)
+    progress = None
+    if record.state is JobState.PROGRESS and record.total:
+        progress = min(1.0, (record.current or 0) / record.total)
+    return {
+        "job_id": record.job_id,
+        "task": record.task,
+        "kind": record.kind,
+        "queue": record.queue,
+        "state": record.state.value,
+        "created_at": record.created_at or None,
+        "started_at": record.started_at,
+        "ended_at": record.ended_at,
+        "attempts": record.attempts,
+        "current": record.current,
+        "total": record.total,
+        "progress": progress,
+        "duration_seconds": duration,
+    }
+
+
+def detail_view(record: JobRecord, link_report: ReportLinker) -> dict[str, Any]:
+    """Everything the dashboard's detail pane shows: the row plus inputs, result or error."""
+    return {
+        **summary_view(record),
+        "inputs": record.inputs,
+        "user_id": record.user_id,
+        "last_started_at": record.last_started_at,
+        "result": presented_result(record.result, link_report)
+        if record.state is JobState.SUCCESS
+        else None,
+        "error": record.error,
+    }

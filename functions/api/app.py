@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from functions.api.errors import install_error_handlers
 from functions.api.middleware import BodySizeLimit, StagePrefix
-from functions.api.routes import cancel, ops, status, submit, uploads
+from functions.api.routes import cancel, dashboard, jobs, ops, status, submit, uploads
 
 
 def create_app() -> FastAPI:
@@ -13,7 +13,7 @@ def create_app() -> FastAPI:
         summary="Submit long-running jobs and follow them to their result.",
         version="0.1.0",
     )
-    for module in (uploads, submit, status, cancel, ops):
+    for module in (uploads, submit, status, jobs, cancel, ops, dashboard):
         api.include_router(module.router)
     install_error_handlers(api)
     api.add_middleware(BodySizeLimit)

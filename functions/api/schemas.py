@@ -1,10 +1,11 @@
 """Request and response bodies: the seed's fields, strictly typed, unknown fields refused."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from functions.api.text import MultilineText, SingleLineText
+from skylane.states import JobState
 
 # Job inputs travel inside an SQS message (256 KiB, and Celery's envelope base64-encodes the
 # body twice), so free text is capped well below that.
@@ -104,3 +105,61 @@ class Message(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"] = "ok"
+
+
+class JobSummary(BaseModel):
+    """A job in the list: what it is, where it is, how far it got."""
+
+    job_id: str
+    task: str = Field(examples=["skylane.send_email"])
+    kind: str = Field(examples=["send_email"])
+    queue: str = Field(examples=["default"])
+    state: JobState
+    created_at: str | None = Field(description="ISO 8601 UTC")
+    started_at: str | None = Field(description="The first attempt's start")
+    ended_at: str | None
+    attempts: int = Field(description="How many times a worker started it")
+    current: int | None = Field(description="Progress steps done (while in PROGRESS)")
+    total: int | None = Field(description="Progress steps in all (while in PROGRESS)")
+    progress: float | None = Field(description="Fraction done, 0 to 1, while in PROGRESS")
+    duration_seconds: float | None = Field(
+        description="From the first start to the end, or until now while it runs"
+    )
+
+
+class JobList(BaseModel):
+    jobs: list[JobSummary] = Field(description="Newest first")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for older jobs. A page may be shorter than `limit` "
+        "and still have a cursor; only a null cursor means there is nothing older."
+    )
+
+
+class JobDetail(JobSummary):
+    """A job in full: the list's fields plus its inputs, result or error, and its log lines."""
+
+    inputs: dict[str, Any]
+    user_id: str | None
+    last_started_at: str | None = Field(description="The latest attempt's start")
+    result: Any = Field(description="The return value, when SUCCESS")
+    error: str | None = Field(description="Why the last attempt failed (FAILURE, RETRY)")
+    # Filled by the API's log search (skylane/log_search.py) where it is wired in; the
+    # dashboard shows each line's timestamp, component and message when present.
+    logs: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="The job's log lines, oldest first; null where log search is not available",
+    )
+
+
+class RedriveRequest(RequestModel):
+    job_ids: list[str] | None = Field(
+        default=None,
+        max_length=100,
+        description="Only these jobs' messages; all dead letters (up to the per-call limit) if absent",
+    )
+
+
+class RedriveResult(BaseModel):
+    queue: str
+    moved: int = Field(description="Messages sent back to the queue")
+    job_ids: list[str | None] = Field(description="The moved messages' job ids (null: no job)")

@@ -1,10 +1,24 @@
 """Liveness, queue statistics and user actions."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, status
 
-from functions.api.schemas import Health, Message, QueueStatsView, UserActionRequest
-from skylane.queues import queue_stats
+from functions.api.schemas import (
+    Health,
+    Message,
+    QueueStatsView,
+    RedriveRequest,
+    RedriveResult,
+    UserActionRequest,
+)
+from skylane.aws import client
+from skylane.dead_letters import redrive
+from skylane.outages import unavailable_as
+from skylane.queues import dead_letter_pairs, queue_stats
 from skylane.user_actions import record_user_action
+
+# Messages moved per call: each is a send and a delete, and the call must end well within
+# API Gateway's 29 s. Call again for more.
+REDRIVE_MAX_MESSAGES = 100
 
 router = APIRouter(tags=["operations"])
 
@@ -24,6 +38,34 @@ def get_queue_stats() -> dict[str, QueueStatsView]:
         )
         for stats in queue_stats()
     }
+
+
+@router.post(
+    "/queues/{queue}/redrive",
+    responses={
+        status.HTTP_404_NOT_FOUND: {"description": "No such queue with a dead-letter queue"}
+    },
+)
+def redrive_dead_letters(queue: str, request: RedriveRequest | None = None) -> RedriveResult:
+    """Send a queue's dead letters back to it (all, or only the given jobs'), at most 100 a call."""
+    pairs = dead_letter_pairs()
+    if queue not in pairs:
+        known = ", ".join(sorted(pairs)) or "none"
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"No queue {queue!r} with a dead-letter queue; known: {known}",
+        )
+    queue_url, dlq_url = pairs[queue]
+    only = set(request.job_ids) if request and request.job_ids else None
+    with unavailable_as("SQS"):
+        moved = redrive(
+            client("sqs"),
+            dlq_url,
+            queue_url,
+            wanted=lambda letter: only is None or letter.job_id in only,
+            max_messages=REDRIVE_MAX_MESSAGES,
+        )
+    return RedriveResult(queue=queue, moved=len(moved), job_ids=[letter.job_id for letter in moved])
 
 
 @router.post("/user-action")

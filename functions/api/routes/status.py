@@ -16,16 +16,16 @@ router = APIRouter(tags=["status"])
 @router.get("/task/{task_id}")
 def get_task_status(task_id: UUID) -> dict[str, Any]:
     """Celery's view: state, status, and progress / result / error as the state has them."""
-    return celery_view(_record_or_404(task_id), link_report)
+    return celery_view(record_or_404(task_id), link_report)
 
 
 @router.get("/job/{job_id}")
 def get_job_status(job_id: UUID) -> dict[str, Any]:
     """RQ's view of the same record: status and ISO 8601 UTC timestamps."""
-    return rq_view(_record_or_404(job_id), link_report)
+    return rq_view(record_or_404(job_id), link_report)
 
 
-def _record_or_404(job_id: UUID) -> JobRecord:
+def record_or_404(job_id: UUID) -> JobRecord:
     # Celery answers PENDING for any id it has never seen; a record per job lets us say 404.
     record = JobStore.from_settings().get(str(job_id))
     if record is None:

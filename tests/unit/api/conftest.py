@@ -5,6 +5,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -48,13 +49,16 @@ def http_api_event(method: str, path: str, body: Any, headers: dict[str, str]) -
 def rest_api_event(method: str, path: str, body: Any, headers: dict[str, str]) -> dict[str, Any]:
     event = load_event("rest_api_proxy")
     stage = event["requestContext"]["stage"]
+    path, _, query = path.partition("?")
+    # The REST API passes the query string parsed, never raw.
+    multi = parse_qs(query, keep_blank_values=True)
     event.update(
         path=path,
         httpMethod=method,
         headers={"Content-Type": "application/json", **headers},
         multiValueHeaders={},
-        queryStringParameters=None,
-        multiValueQueryStringParameters=None,
+        queryStringParameters={k: v[-1] for k, v in multi.items()} or None,
+        multiValueQueryStringParameters=multi or None,
         pathParameters={"proxy": path.lstrip("/")},
         isBase64Encoded=False,
         body=None if body is None else body if isinstance(body, str) else json.dumps(body),

@@ -1,0 +1,66 @@
+"""The job list and a job in full: what the dashboard shows, for any client.
+
+Only ids travel in URLs (filters are state and task names); job data is in bodies, so the
+access logs of API Gateway hold no inputs or results.
+"""
+
+from enum import StrEnum
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, HTTPException, Query, status
+
+from functions.api.routes.status import link_report, record_or_404
+from functions.api.schemas import JobDetail, JobList, JobSummary
+from skylane.contracts import TASKS
+from skylane.job_listing import MAX_LIMIT, InvalidCursor, list_jobs
+from skylane.settings import get_settings
+from skylane.states import JobState
+from skylane.views import detail_view, summary_view
+
+router = APIRouter(tags=["status"])
+
+# The known task names, so OpenAPI lists them and an unknown one is a 422.
+TaskName = StrEnum("TaskName", {spec.kind: name for name, spec in TASKS.items()})  # type: ignore[misc]
+
+
+@router.get(
+    "/jobs",
+    responses={status.HTTP_400_BAD_REQUEST: {"description": "The cursor is not one this API gave"}},
+)
+def get_jobs(
+    state: Annotated[JobState | None, Query(description="Only jobs in this state")] = None,
+    task: Annotated[TaskName | None, Query(description="Only jobs of this task")] = None,
+    cursor: Annotated[
+        str | None,
+        Query(max_length=512, description="`next_cursor` of the previous page"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Jobs per page at most")] = 25,
+) -> JobList:
+    """Recent jobs, newest first, a page at a time (jobs live for JOB_TTL_DAYS days)."""
+    try:
+        page = list_jobs(
+            get_settings().jobs_table,
+            limit=limit,
+            state=state,
+            task=task.value if task is not None else None,
+            cursor=cursor,
+        )
+    except InvalidCursor as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"Invalid cursor: {exc}") from exc
+    return JobList(
+        jobs=[JobSummary.model_validate(summary_view(record)) for record in page.jobs],
+        next_cursor=page.next_cursor,
+    )
+
+
+@router.get("/jobs/{job_id}", responses={status.HTTP_404_NOT_FOUND: {"description": "No job"}})
+def get_job_detail(job_id: UUID) -> JobDetail:
+    """A job in full: inputs, timestamps, attempts, result or error, and its log lines."""
+    record = record_or_404(job_id)
+    return JobDetail.model_validate({**detail_view(record, link_report), "logs": job_logs(job_id)})
+
+
+def job_logs(job_id: UUID) -> list[dict[str, Any]] | None:
+    """The job's log lines for the detail view. None until log search is wired in here."""
+    return None

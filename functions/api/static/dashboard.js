@@ -1,0 +1,237 @@
+// skylane's dashboard: polls the API every 2 s (SSE does not survive API Gateway's buffering).
+// Every URL is relative to <base>, so the page works behind an API Gateway stage prefix.
+// Data is only ever written with textContent: job inputs and errors are never HTML.
+"use strict";
+
+const POLL_MS = 2000;
+const FINAL = new Set(["SUCCESS", "FAILURE", "REVOKED"]);
+const DLQ_SUFFIX = "_dlq";
+
+const view = { cursor: null, detailId: null, timer: null };
+const $ = (id) => document.getElementById(id);
+
+function el(tag, text, className) {
+  const node = document.createElement(tag);
+  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (className) node.className = className;
+  return node;
+}
+
+async function api(path, options) {
+  const response = await fetch(path, { credentials: "same-origin", ...options });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+    throw new Error(`${response.status}: ${detail || response.statusText}`);
+  }
+  return body;
+}
+
+function age(iso) {
+  if (!iso) return "";
+  return span((Date.now() - Date.parse(iso)) / 1000);
+}
+
+function span(seconds) {
+  if (seconds === null || seconds === undefined) return "";
+  const s = Math.max(0, seconds);
+  if (s < 60) return `${s.toFixed(s < 10 ? 1 : 0)} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h`;
+  return `${Math.floor(s / 86400)} d`;
+}
+
+// ------------------------------------------------------------------ queues
+function renderQueues(stats) {
+  // GET /queues lists every queue and "<queue>_dlq"; each queue becomes one row with its DLQ.
+  const rows = Object.values(stats).filter(
+    (q) => !q.name.endsWith(DLQ_SUFFIX) || !stats[q.name.slice(0, -DLQ_SUFFIX.length)]
+  );
+  const body = $("queues").tBodies[0];
+  body.replaceChildren(
+    ...rows.map((q) => {
+      const dlq = stats[q.name + DLQ_SUFFIX];
+      const tr = el("tr");
+      tr.dataset.queue = q.name;
+      tr.append(el("td", q.name), el("td", q.count, "num waiting"), el("td", q.in_flight, "num in-flight"));
+      tr.append(el("td", q.delayed, "num delayed"), el("td", dlq ? dlq.count : "–", "num dead-letter"));
+      const action = el("td");
+      if (dlq && dlq.count > 0) {
+        const button = el("button", "retry dead letters", "redrive");
+        button.type = "button";
+        button.addEventListener("click", () => redrive(q.name, button));
+        action.append(button);
+      }
+      tr.append(action);
+      return tr;
+    })
+  );
+}
+
+async function redrive(queue, button) {
+  if (!window.confirm(`Send the dead letters of ${queue} back to the queue?`)) return;
+  button.disabled = true;
+  try {
+    const result = await api(`queues/${encodeURIComponent(queue)}/redrive`, { method: "POST" });
+    report(null, `${result.moved} message(s) sent back to ${queue}`);
+  } catch (error) {
+    report(error);
+  }
+  refresh();
+}
+
+// ------------------------------------------------------------------ jobs
+function jobsQuery() {
+  const params = new URLSearchParams();
+  const state = $("state-filter").value;
+  const task = $("task-filter").value;
+  if (state) params.set("state", state);
+  if (task) params.set("task", task);
+  if (view.cursor) params.set("cursor", view.cursor);
+  return `jobs?${params}`;
+}
+
+function renderJobs(page) {
+  const body = $("jobs").tBodies[0];
+  body.replaceChildren(...page.jobs.map(jobRow));
+  $("no-jobs").hidden = page.jobs.length > 0;
+  $("older").hidden = !page.next_cursor;
+  $("older").dataset.cursor = page.next_cursor || "";
+  $("newest").hidden = view.cursor === null;
+}
+
+function jobRow(job) {
+  const tr = el("tr");
+  tr.dataset.jobId = job.job_id;
+  const link = el("a", job.job_id.slice(0, 8), "job-link");
+  link.title = job.job_id;
+  link.href = "#";
+  link.addEventListener("click", (event) => {
+    event.preventDefault();
+    openDetail(job.job_id);
+  });
+  const idCell = el("td");
+  idCell.append(link);
+  const stateCell = el("td");
+  stateCell.append(el("span", job.state, `state state-${job.state}`));
+  stateCell.className = "state-cell";
+  const progressCell = el("td");
+  if (job.progress !== null && !FINAL.has(job.state)) {
+    const bar = el("progress");
+    bar.max = 1;
+    bar.value = job.progress;
+    bar.title = `${job.current} / ${job.total}`;
+    progressCell.append(bar);
+  }
+  const actions = el("td");
+  if (!FINAL.has(job.state)) actions.append(cancelButton(job.job_id));
+  tr.append(idCell, el("td", job.kind || job.task), el("td", job.queue), stateCell);
+  tr.append(el("td", age(job.created_at), "num"), el("td", span(job.duration_seconds), "num"));
+  tr.append(progressCell, actions);
+  return tr;
+}
+
+function cancelButton(jobId) {
+  const button = el("button", "cancel", "cancel danger");
+  button.type = "button";
+  button.addEventListener("click", async () => {
+    if (!window.confirm(`Cancel job ${jobId}?`)) return;
+    button.disabled = true;
+    try {
+      await api(`task/${encodeURIComponent(jobId)}/cancel`, { method: "POST" });
+      report(null, `Job ${jobId} cancelled`);
+    } catch (error) {
+      report(error);
+    }
+    refresh();
+  });
+  return button;
+}
+
+// ------------------------------------------------------------------ detail
+function openDetail(jobId) {
+  view.detailId = jobId;
+  $("detail").hidden = false;
+  refresh();
+}
+
+function renderDetail(job) {
+  $("detail-id").textContent = job.job_id;
+  const fields = [
+    ["task", job.task], ["queue", job.queue], ["state", job.state], ["attempts", job.attempts],
+    ["created", job.created_at], ["started", job.started_at],
+    ["latest attempt", job.last_started_at], ["ended", job.ended_at],
+    ["duration", span(job.duration_seconds)], ["user", job.user_id],
+  ];
+  if (job.total) fields.push(["progress", `${job.current} / ${job.total}`]);
+  $("detail-fields").replaceChildren(
+    ...fields.filter(([, value]) => value !== null && value !== "").flatMap(([name, value]) => [
+      el("dt", name), el("dd", value),
+    ])
+  );
+  $("detail-inputs").textContent = JSON.stringify(job.inputs, null, 2);
+  const failed = job.error !== null;
+  $("detail-outcome-title").textContent = failed ? "Error" : "Result";
+  $("detail-outcome").textContent = failed
+    ? job.error
+    : job.result === null ? "(none yet)" : JSON.stringify(job.result, null, 2);
+  const logs = job.logs || [];
+  $("detail-logs").replaceChildren(
+    ...logs.map((line) =>
+      el("li", [line.timestamp, line.component, line.message || JSON.stringify(line)]
+        .filter(Boolean).join("  "))
+    )
+  );
+  $("detail-no-logs").hidden = job.logs !== null && job.logs !== undefined;
+}
+
+// ------------------------------------------------------------------ refresh loop
+function report(error, message) {
+  const problem = $("problem");
+  problem.hidden = !error && !message;
+  problem.textContent = error ? `Could not reach the API (${error.message})` : message || "";
+}
+
+async function refresh() {
+  clearTimeout(view.timer);
+  try {
+    const [queues, jobs] = await Promise.all([api("queues"), api(jobsQuery())]);
+    renderQueues(queues);
+    renderJobs(jobs);
+    if (view.detailId) renderDetail(await api(`jobs/${encodeURIComponent(view.detailId)}`));
+    $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+    if (!$("problem").textContent.startsWith("Could not")) return;
+    report(null);
+  } catch (error) {
+    report(error);
+  } finally {
+    clearTimeout(view.timer);
+    if (!document.hidden) view.timer = setTimeout(refresh, POLL_MS);
+  }
+}
+
+function start() {
+  const refilter = () => {
+    view.cursor = null;
+    refresh();
+  };
+  $("state-filter").addEventListener("change", refilter);
+  $("task-filter").addEventListener("change", refilter);
+  $("newest").addEventListener("click", refilter);
+  $("older").addEventListener("click", () => {
+    view.cursor = $("older").dataset.cursor || null;
+    refresh();
+  });
+  $("detail-close").addEventListener("click", () => {
+    view.detailId = null;
+    $("detail").hidden = true;
+  });
+  // A hidden tab stops polling; it catches up as soon as it is shown again.
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) refresh();
+    else clearTimeout(view.timer);
+  });
+  refresh();
+}
+
+document.addEventListener("DOMContentLoaded", start);
