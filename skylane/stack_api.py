@@ -64,6 +64,13 @@ class StackApi:
     # A bearer token for a deployed stack with JWT auth (ApiAuth=JWT).
     token: str | None = None
     timeout: float = 30.0
+    # An httpx transport in place of the network (tests).
+    transport: Any = None
+
+    def _client(self, timeout: float) -> "httpx.Client":
+        import httpx
+
+        return httpx.Client(transport=self.transport, timeout=timeout)
 
     def _request(
         self,
@@ -78,9 +85,8 @@ class StackApi:
         if self.token:
             sent["Authorization"] = f"Bearer {self.token}"
         try:
-            return httpx.request(
-                method, f"{self.base_url}{path}", json=body, headers=sent, timeout=self.timeout
-            )
+            with self._client(self.timeout) as http:
+                return http.request(method, f"{self.base_url}{path}", json=body, headers=sent)
         except httpx.HTTPError as error:
             raise ApiError(f"the API at {self.base_url} does not answer: {error}") from error
 
@@ -112,15 +118,12 @@ class StackApi:
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         ticket = self.post("/uploads", {"filename": path.name, "content_type": content_type})
         try:
-            with path.open("rb") as data:
+            with path.open("rb") as data, self._client(max(self.timeout, 300.0)) as http:
                 # Straight to S3: the presigned URL is the authorization, so no bearer token,
                 # and the signed Content-Type must match. httpx sends the file's length, as S3
                 # requires (it refuses chunked uploads to presigned URLs).
-                put = httpx.put(
-                    ticket["upload_url"],
-                    content=data,
-                    headers={"Content-Type": content_type},
-                    timeout=max(self.timeout, 300.0),
+                put = http.put(
+                    ticket["upload_url"], content=data, headers={"Content-Type": content_type}
                 )
         except httpx.HTTPError as error:
             raise ApiError(f"uploading {path} failed: {error}") from error
