@@ -1,169 +1,65 @@
-"""The ``skylane`` command.
+"""The ``skylane`` command: a registry of sub-commands, each in a module of its own.
 
-``skylane schedules``                      each schedule, its time zone and next 3 firings
-``skylane schedules fire NAME``            fire one schedule now on the local stack (make up)
-``skylane schedules fire NAME --stack S``  ... or through the deployed stack S's function
-``skylane dlq list|redrive ...``           the dead-letter queues (skylane/dlq_cli.py)
+``skylane submit KIND ...``        submit a job through the stack's API      (submit_cli.py)
+``skylane watch JOB_ID``           follow a job to its result or error        (watch_cli.py)
+``skylane queues``                 depths, in flight, delayed, dead letters   (queues_cli.py)
+``skylane logs JOB_ID|--follow``   a job's log lines, or every component's    (logs_cli.py)
+``skylane dlq list|redrive ...``   the dead-letter queues                     (dlq_cli.py)
+``skylane schedules [fire NAME]``  the EventBridge schedules                  (schedules_cli.py)
 
-This module ships in the Lambda packages with the rest of skylane/, where infra/ (the local
-stack) is absent: infra is imported inside the commands only.
+Every command talks to the local stack (``make up``) by default. This module ships in the
+Lambda packages with the rest of skylane/ and is never imported there; the commands import
+rich, httpx and infra/ inside their functions.
 """
 
 import argparse
-import json
-import subprocess
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from skylane.cli_common import CommandError
 from skylane.dlq_cli import add_dlq_parser, run_dlq
 from skylane.logs_cli import add_logs_parser, run_logs
+from skylane.queues_cli import add_queues_parser, run_queues
+from skylane.schedules_cli import add_schedules_parser, run_schedules
+from skylane.submit_cli import add_submit_parser, run_submit
+from skylane.watch_cli import add_watch_parser, run_watch
 
 
-class CommandError(RuntimeError):
-    """A failure to report in one line, without a traceback."""
+def _run_dlq(args: argparse.Namespace) -> int:
+    print("\n".join(run_dlq(args)))
+    return 0
 
 
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"not JSON: {error}") from error
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text}")
-    return value
+# Each command: the name its parser adds, that adder, and its runner (answers the exit code).
+COMMANDS: dict[str, tuple[Callable[[Any], None], Callable[[argparse.Namespace], int]]] = {
+    "submit": (add_submit_parser, run_submit),
+    "watch": (add_watch_parser, run_watch),
+    "queues": (add_queues_parser, run_queues),
+    "logs": (add_logs_parser, run_logs),
+    "dlq": (add_dlq_parser, _run_dlq),
+    "schedules": (add_schedules_parser, run_schedules),
+}
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="skylane", description="skylane's commands.")
     commands = parser.add_subparsers(dest="command", required=True)
-    add_dlq_parser(commands)
-    add_logs_parser(commands)
-    schedules = commands.add_parser(
-        "schedules", help="the EventBridge schedules of template.yaml (list, fire)"
-    )
-    state_help = "the local stack's state file (default .local/stack.json, written by make up)"
-    schedules.add_argument("--state", type=Path, default=None, help=state_help)
-    schedules.add_argument("--count", type=int, default=3, help="firings to show (default 3)")
-    actions = schedules.add_subparsers(dest="action")
-    fire = actions.add_parser("fire", help="fire one schedule now, as EventBridge would")
-    fire.add_argument("name", help="the schedule's name (its event id in template.yaml)")
-    fire.add_argument(
-        "--kwargs", type=_json_object, default=None, help="the task's kwargs, a JSON object"
-    )
-    fire.add_argument(
-        "--stack", default=None, help="fire through this deployed stack's function instead"
-    )
-    fire.add_argument("--region", default=None, help="with --stack: its region")
-    # Accepted after the name too; SUPPRESS keeps a --state given before "fire".
-    fire.add_argument("--state", type=Path, default=argparse.SUPPRESS, help=state_help)
+    for add_parser, _ in COMMANDS.values():
+        add_parser(commands)
     return parser.parse_args(argv)
-
-
-def describe_answer(name: str, answer: Mapping[str, Any]) -> str:
-    kind = "duplicate delivery, already accepted" if answer.get("duplicate") else "enqueued"
-    return f"{name} fired: job {answer['job_id']} ({answer.get('task')}) {kind}"
-
-
-def list_schedules(state_path: Path | None, count: int) -> None:
-    from infra.schedules import print_table, read_schedules, schedules_table
-    from infra.stack_state import STATE_PATH, StackNotRunning, StackState
-
-    now = datetime.now(UTC)
-    try:
-        # Rate schedules count from the running stack's start, as its scheduler does.
-        start = StackState.read(state_path or STATE_PATH).start
-    except StackNotRunning:
-        start = now
-    print_table(schedules_table(read_schedules(), start, now, count))
-
-
-def fire_locally(name: str, kwargs: Mapping[str, Any] | None, state_path: Path | None) -> str:
-    """Run the function's handler in a child with the function's environment, as Lambda would."""
-    from infra.processes import REPO_ROOT, child_environment
-    from infra.schedules import find_schedule, read_schedules
-    from infra.stack_state import STATE_PATH, StackState
-
-    schedule = find_schedule(read_schedules(), name)
-    state = StackState.read(state_path or STATE_PATH)
-    state.check_reachable()
-    argv = [
-        sys.executable,
-        "-m",
-        "infra.scheduler_runner",
-        "--stack-name",
-        state.stack_name,
-        "--function",
-        schedule.function,
-        "--fire",
-        name,
-    ]
-    if kwargs is not None:
-        argv += ["--kwargs", json.dumps(kwargs)]
-    env = child_environment(state.endpoint_env, state.component_env(schedule.function))
-    done = subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise CommandError(
-            f"the {schedule.function} invocation failed (exit {done.returncode}):\n"
-            f"{done.stderr.rstrip()}"
-        )
-    return describe_answer(name, json.loads(done.stdout.strip().splitlines()[-1]))
-
-
-def fire_deployed(
-    name: str, kwargs: Mapping[str, Any] | None, stack_name: str, region: str | None
-) -> str:
-    """Invoke the deployed function with the payload Scheduler would send (not run in tests)."""
-    import boto3
-
-    from infra.schedules import Firing, find_schedule, read_schedules, render_payload, with_kwargs
-
-    session = boto3.Session(region_name=region)
-    cloudformation = session.client("cloudformation")
-
-    def physical_id(logical_id: str) -> str:
-        detail = cloudformation.describe_stack_resource(
-            StackName=stack_name, LogicalResourceId=logical_id
-        )["StackResourceDetail"]
-        return str(detail["PhysicalResourceId"])
-
-    schedule = find_schedule(read_schedules(), name)
-    # SAM names a ScheduleV2 event's AWS::Scheduler::Schedule <function><event>.
-    deployed = replace(schedule, explicit_name=physical_id(f"{schedule.function}{name}"))
-    account = session.client("sts").get_caller_identity()["Account"]
-    firing = Firing(schedule=deployed, scheduled_time=datetime.now(UTC))
-    payload = render_payload(firing, stack_name, session.region_name, account)
-    if kwargs is not None:
-        payload = with_kwargs(payload, kwargs)
-    answer = session.client("lambda").invoke(
-        FunctionName=physical_id(schedule.function), Payload=json.dumps(payload).encode()
-    )
-    body = json.loads(answer["Payload"].read())
-    if "FunctionError" in answer:
-        raise CommandError(f"the {schedule.function} invocation failed: {json.dumps(body)}")
-    return describe_answer(name, body)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    _, run = COMMANDS[args.command]
     try:
-        if args.command == "dlq":
-            print("\n".join(run_dlq(args)))
-        elif args.command == "logs":
-            return run_logs(args)
-        elif args.action is None:
-            list_schedules(args.state, args.count)
-        elif args.stack is not None:
-            print(fire_deployed(args.name, args.kwargs, args.stack, args.region))
-        else:
-            print(fire_locally(args.name, args.kwargs, args.state))
+        return run(args)
     except (CommandError, LookupError, ValueError) as error:
         print(f"skylane: {error}", file=sys.stderr)
         return 1
-    return 0
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

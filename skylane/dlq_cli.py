@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from skylane.dead_letters import DeadLetter, list_dead_letters, redrive
 
 QUEUES = ("high", "default")
@@ -40,6 +38,9 @@ def add_dlq_parser(commands: Any) -> None:
 
 def _queue_urls(queue: str, state_path: Path | None) -> tuple[Any, str, str]:
     """An SQS client for the stack, and the queue's and its DLQ's URLs."""
+    # Here, not at the top: every ``skylane`` command imports this module, most never need boto3.
+    import boto3
+
     from infra.stack_state import STATE_PATH, StackNotRunning, StackState
 
     try:
