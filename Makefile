@@ -99,7 +99,7 @@ build-ApiFunction:
 	$(call build-function,--group api,api)
 
 build-SchedulerFunction:
-	$(call build-function,,scheduler)
+	$(call build-function,--group tracing,scheduler)
 
 worker-image: install
 	$(UV) export --frozen --no-dev --group worker --no-hashes --no-emit-project --quiet -o functions/worker/requirements.txt

@@ -5,14 +5,21 @@ If the message cannot be sent, the record is removed again: no record is ever le
 that a job is queued when no message exists.
 """
 
+import time
 from typing import Any
 from uuid import uuid4
 
+from skylane import request_ids
 from skylane.contracts import TaskSpec
 from skylane.idempotency import IdempotencyConflict
 from skylane.jobs import JobExists, JobRecord, JobStore
 from skylane.logs import logger
+from skylane.metrics import Metric, emit
 from skylane.outages import unavailable_as
+
+# Message header with the acceptance time (epoch ms): the worker's queue wait time starts here
+# without reading the job record.
+ACCEPTED_AT_HEADER = "accepted_at_ms"
 
 
 def submit_job(
@@ -62,7 +69,17 @@ def submit_job(
     logger.info(
         "job accepted", extra={"job_id": job_id, "task": spec.name, "queue": spec.queue.value}
     )
+    emit({Metric.JOBS_SUBMITTED: 1}, task=spec.name, queue=spec.queue.value)
     return record
+
+
+def message_headers() -> dict[str, Any]:
+    """What the worker logs and measures a job by: the request id and the acceptance time."""
+    headers: dict[str, Any] = {ACCEPTED_AT_HEADER: int(time.time() * 1000)}
+    request_id = request_ids.current()
+    if request_id is not None:
+        headers[request_ids.MESSAGE_HEADER] = request_id
+    return headers
 
 
 def send_task(spec: TaskSpec, kwargs: dict[str, Any], job_id: str) -> None:
@@ -71,7 +88,13 @@ def send_task(spec: TaskSpec, kwargs: dict[str, Any], job_id: str) -> None:
     from skylane.celery_app import get_celery_app
 
     with unavailable_as("SQS"):
-        get_celery_app().send_task(spec.name, kwargs=kwargs, task_id=job_id, queue=spec.queue.value)
+        get_celery_app().send_task(
+            spec.name,
+            kwargs=kwargs,
+            task_id=job_id,
+            queue=spec.queue.value,
+            headers=message_headers(),
+        )
 
 
 def _discard_quietly(store: JobStore, job_id: str) -> None:
