@@ -79,9 +79,9 @@ def test_a_request_id_follows_the_job_from_the_api_into_the_worker(
 
     metrics = wait_for_lines(
         worker_log,
-        lambda line: "_aws" in line
-        and line.get("task") == "skylane.send_email"
-        and "JobsSucceeded" in line,
+        lambda line: (
+            "_aws" in line and line.get("task") == "skylane.send_email" and "JobsSucceeded" in line
+        ),
     )
     assert metrics, f"no JobsSucceeded EMF line in {worker_log}"
     emf = metrics[-1]
