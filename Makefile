@@ -107,11 +107,11 @@ build-ApiFunction:
 	$(call build-function,--group api,api)
 
 build-SchedulerFunction:
-	$(call build-function,,scheduler)
+	$(call build-function,--group tracing,scheduler)
 
 # The light lane runs the worker's own tasks: its code and its dependencies come along.
 build-LightFunction:
-	$(call build-function,--group worker,light)
+	$(call build-function,--group worker --group tracing,light)
 	cp -r functions/worker $(ARTIFACTS_DIR)/functions/
 	find $(ARTIFACTS_DIR)/functions -name __pycache__ -prune -exec rm -rf {} +
 

@@ -5,16 +5,23 @@ If the message cannot be sent, the record is removed again: no record is ever le
 that a job is queued when no message exists.
 """
 
+import time
 from typing import Any
 from uuid import uuid4
 
+from skylane import request_ids
 from skylane.contracts import QueueName, TaskSpec
 from skylane.idempotency import IdempotencyConflict
 from skylane.jobs import JobExists, JobRecord, JobStore
 from skylane.logs import logger
+from skylane.metrics import Metric, emit
 from skylane.outages import unavailable_as
 from skylane.routing import queue_for
 from skylane.settings import get_settings
+
+# Message header with the acceptance time (epoch ms): the worker's queue wait time starts here
+# without reading the job record.
+ACCEPTED_AT_HEADER = "accepted_at_ms"
 
 
 def submit_job(
@@ -63,12 +70,22 @@ def submit_job(
         _discard_quietly(store, job_id)
         raise
     logger.info("job accepted", extra={"job_id": job_id, "task": spec.name, "queue": queue.value})
+    emit({Metric.JOBS_SUBMITTED: 1}, task=spec.name, queue=queue.value)
     return record
 
 
 def lane_of(spec: TaskSpec) -> QueueName:
     """The queue the router picks for ``spec`` on this stack (skylane/routing.py)."""
     return queue_for(spec, light_lane_available=bool(get_settings().light_queue_url))
+
+
+def message_headers() -> dict[str, Any]:
+    """What the worker logs and measures a job by: the request id and the acceptance time."""
+    headers: dict[str, Any] = {ACCEPTED_AT_HEADER: int(time.time() * 1000)}
+    request_id = request_ids.current()
+    if request_id is not None:
+        headers[request_ids.MESSAGE_HEADER] = request_id
+    return headers
 
 
 def send_task(
@@ -80,7 +97,13 @@ def send_task(
 
     queue = queue or lane_of(spec)
     with unavailable_as("SQS"):
-        get_celery_app().send_task(spec.name, kwargs=kwargs, task_id=job_id, queue=queue.value)
+        get_celery_app().send_task(
+            spec.name,
+            kwargs=kwargs,
+            task_id=job_id,
+            queue=queue.value,
+            headers=message_headers(),
+        )
 
 
 def _discard_quietly(store: JobStore, job_id: str) -> None:

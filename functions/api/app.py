@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from functions.api.errors import install_error_handlers
 from functions.api.middleware import BodySizeLimit, StagePrefix
+from functions.api.request_id import RequestId
 from functions.api.routes import cancel, dashboard, jobs, ops, status, submit, uploads
 
 
@@ -18,6 +19,8 @@ def create_app() -> FastAPI:
     install_error_handlers(api)
     api.add_middleware(BodySizeLimit)
     api.add_middleware(StagePrefix)
+    # Outermost (added last): even a 413 or a refused request carries its id.
+    api.add_middleware(RequestId)
     return api
 
 

@@ -1,8 +1,22 @@
 """Lambda entry point: the FastAPI app behind API Gateway (HTTP API 2.0 or REST API 1.0)."""
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from mangum import Mangum
 
 from functions.api.app import app
+from skylane.logs import logger
+from skylane.tracing import traced
+
+if TYPE_CHECKING:
+    # Only a type: importing it at run time would cost the cold start a module or three.
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 # lifespan off: clients are created lazily and cached, never per request or at startup events.
-handler = Mangum(app, lifespan="off")
+asgi_handler: Callable[[dict[str, Any], Any], Any] = traced(Mangum(app, lifespan="off"))
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: "LambdaContext") -> Any:
+    return asgi_handler(event, context)

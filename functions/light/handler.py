@@ -22,6 +22,7 @@ from functions.worker import tasks
 from skylane.light_lane import LightLane
 from skylane.logs import logger
 from skylane.settings import get_settings
+from skylane.tracing import traced
 
 # A batch whose every record failed is answered like any other (each record listed), instead
 # of failing the invocation: SQS treats both the same, and the answer says which records.
@@ -41,8 +42,11 @@ def record_handler(record: SQSRecord) -> str:
     return lane().run(record.raw_event).job_id
 
 
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+def process_batch(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+
+
+# Traced like the other functions (X-Ray on Lambda, nothing locally: skylane/tracing.py).
+handler = logger.inject_lambda_context(clear_state=True)(traced(process_batch))

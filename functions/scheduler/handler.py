@@ -2,6 +2,9 @@
 
 A malformed event or an unknown task raises: the invocation fails, the error is in the logs,
 and EventBridge Scheduler retries, then parks the event in the schedules' dead-letter queue.
+
+The invocation's Lambda request id is the request id of the job it enqueues: the worker's
+lines of that job carry it, and so do this invocation's own lines (function_request_id).
 """
 
 from dataclasses import asdict
@@ -9,15 +12,20 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from skylane import request_ids
 from skylane.logs import logger
 from skylane.scheduling import enqueue_scheduled, parse_invocation
+from skylane.tracing import traced
 
 
-@logger.inject_lambda_context(clear_state=True)
-def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    try:
-        invocation = parse_invocation(event)
-    except ValueError:
-        logger.exception("scheduled event refused", extra={"event": event})
-        raise
-    return asdict(enqueue_scheduled(invocation))
+def enqueue(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    with request_ids.bound(context.aws_request_id):
+        try:
+            invocation = parse_invocation(event)
+        except ValueError:
+            logger.exception("scheduled event refused", extra={"event": event})
+            raise
+        return asdict(enqueue_scheduled(invocation))
+
+
+handler = logger.inject_lambda_context(clear_state=True)(traced(enqueue))

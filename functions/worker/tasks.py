@@ -3,6 +3,7 @@
 Producers send these by name with keyword arguments; the parameter names here are the contract.
 """
 
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -16,6 +17,7 @@ from functions.worker import (
     daily_report,
     documents,
     files,
+    job_keys,
     messaging,
     reconcile,
     reports,
@@ -29,11 +31,13 @@ from skylane.celery_app import get_celery_app
 from skylane.contracts import TaskSpec
 from skylane.jobs import JobRevoked, JobStore
 from skylane.logs import logger
+from skylane.metrics import Metric, emit
 from skylane.progress import ProgressReporter
 from skylane.settings import get_settings
 from skylane.states import JobState
 
 app = get_celery_app()
+job_keys.connect()
 
 
 def contract_task(spec: TaskSpec) -> Callable[[Callable[..., dict[str, Any]]], Task]:
@@ -71,23 +75,19 @@ class TaskProgress:
 
 @contextmanager
 def job_context(task: Task, **keys: object) -> Iterator[None]:
-    """Logs the attempt with its job keys; a transient failure becomes a scheduled retry.
+    """Logs and measures the attempt; a transient failure becomes a scheduled retry.
 
     A cancelled job ends in Ignore: Celery acknowledges the message (it never runs again, nor
     is it retried) and stores no state, so REVOKED stays.
     """
     request = task.request
-    keys |= {
-        "job_id": request.id,
-        "task": task.name,
-        "queue": (request.delivery_info or {}).get("routing_key"),
-        "attempt": request.retries + 1,
-    }
+    keys |= job_keys.job_keys(task)
     if _revoked(task, request.id):
         # Cancelled while queued: its record says so before any work or "job started".
         logger.info("job cancelled before it started", extra=keys)
         raise Ignore()
     logger.info("job started", extra=keys)
+    meter = JobMeter(task)
     try:
         yield
     except JobRevoked:
@@ -97,11 +97,43 @@ def job_context(task: Task, **keys: object) -> Iterator[None]:
     except Exception as exc:
         if not is_transient(exc) or request.retries >= task.max_retries:
             logger.exception("job failed", extra=keys)
+            meter.finished(Metric.JOBS_FAILED)
             raise
         countdown = get_settings().retry_countdown_seconds
         logger.warning("transient failure, retrying", extra={**keys, "retry_in_seconds": countdown})
+        meter.finished(Metric.JOBS_RETRIED)
         raise task.retry(exc=exc, **retry_delay_options(countdown)) from exc
     logger.info("job finished", extra=keys)
+    meter.finished(Metric.JOBS_SUCCEEDED)
+
+
+class JobMeter:
+    """One EMF line per attempt: its outcome, its duration and (first attempt) its queue wait.
+
+    The wait runs from the API's acceptance (a message header) to the start, so it needs no
+    read of the job record. A retried attempt's wait would include the earlier attempts and
+    the countdown, so only the first attempt reports one.
+    """
+
+    def __init__(self, task: Task) -> None:
+        self._task = task.name
+        self._queue = (task.request.delivery_info or {}).get("routing_key") or "unknown"
+        self._started = time.monotonic()
+        accepted_at_ms = job_keys.accepted_at_ms(task)
+        self._wait_ms: float | None = None
+        if accepted_at_ms is not None and not task.request.retries:
+            # Clocks of two machines: a small negative difference means "no wait".
+            self._wait_ms = max(0.0, time.time() * 1000 - accepted_at_ms)
+
+    def finished(self, outcome: Metric) -> None:
+        values = {outcome: 1.0, Metric.JOB_DURATION: (time.monotonic() - self._started) * 1000}
+        if self._wait_ms is not None:
+            values[Metric.QUEUE_WAIT_TIME] = self._wait_ms
+        try:
+            emit(values, task=self._task, queue=self._queue)
+        except Exception:
+            # A metric must never change a job's outcome.
+            logger.exception("job metrics not written")
 
 
 def _revoked(task: Task, job_id: str | None) -> bool:

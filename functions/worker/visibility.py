@@ -37,6 +37,8 @@ class HeldMessage:
     receipt_handle: str
     queue_url: str
     task: str | None
+    # The job id (Celery's "id" header): a warning about this message names its job.
+    job_id: str | None = None
 
 
 def held_messages(delivered: Mapping[Any, Any], acked: Collection[Any] = ()) -> list[HeldMessage]:
@@ -54,7 +56,11 @@ def held_messages(delivered: Mapping[Any, Any], acked: Collection[Any] = ()) -> 
         if not sqs_message or not queue_url:
             continue
         headers = getattr(message, "headers", None) or {}
-        held.append(HeldMessage(sqs_message["ReceiptHandle"], queue_url, headers.get("task")))
+        held.append(
+            HeldMessage(
+                sqs_message["ReceiptHandle"], queue_url, headers.get("task"), headers.get("id")
+            )
+        )
     return held
 
 
@@ -83,30 +89,49 @@ class VisibilityKeeper:
         return dict(due)
 
 
-def extend(sqs: Any, due: Mapping[str, list[str]], visibility_timeout: int) -> int:
+def extend(
+    sqs: Any,
+    due: Mapping[str, list[str]],
+    visibility_timeout: int,
+    job_ids: Mapping[str, str | None] | None = None,
+) -> int:
     """Hide the due messages for another visibility timeout; returns how many were extended.
 
     A failure is logged, not raised: a message not extended this time may be next time, and at
-    worst it is redelivered, which acks-late jobs tolerate.
+    worst it is redelivered, which acks-late jobs tolerate. Its warning names the job ids
+    (`job_ids`: receipt handle to job id), so searching for a job id finds it.
     """
+    job_ids = job_ids or {}
     extended = 0
     for queue_url, handles in due.items():
         for start in range(0, len(handles), SQS_BATCH_SIZE):
+            batch = handles[start : start + SQS_BATCH_SIZE]
             entries = [
                 {"Id": str(n), "ReceiptHandle": handle, "VisibilityTimeout": visibility_timeout}
-                for n, handle in enumerate(handles[start : start + SQS_BATCH_SIZE])
+                for n, handle in enumerate(batch)
             ]
             try:
                 answer = sqs.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)
             except (BotoCoreError, ClientError) as exc:
                 logger.warning(
-                    "visibility not extended", extra={"queue_url": queue_url, "error": str(exc)}
+                    "visibility not extended",
+                    extra={
+                        "queue_url": queue_url,
+                        "error": str(exc),
+                        "job_ids": [job_ids.get(handle) for handle in batch],
+                    },
                 )
                 continue
             for failure in answer.get("Failed", []):
+                index = failure.get("Id", "")
+                handle = batch[int(index)] if index.isdigit() and int(index) < len(batch) else ""
                 logger.warning(
                     "visibility not extended",
-                    extra={"queue_url": queue_url, "error": failure.get("Message")},
+                    extra={
+                        "queue_url": queue_url,
+                        "error": failure.get("Message"),
+                        "job_id": job_ids.get(handle),
+                    },
                 )
             extended += len(answer.get("Successful", []))
     return extended
@@ -139,6 +164,8 @@ class VisibilityHeartbeat(bootsteps.StartStopStep):  # type: ignore[misc]  # cel
         qos = getattr(channel, "qos", None)
         if qos is None:
             return
-        due = self._keeper.due(held_messages(qos._delivered, qos._dirty))
+        held = held_messages(qos._delivered, qos._dirty)
+        due = self._keeper.due(held)
         if due:
-            extend(client("sqs"), due, self._timeout)
+            job_ids = {message.receipt_handle: message.job_id for message in held}
+            extend(client("sqs"), due, self._timeout, job_ids)

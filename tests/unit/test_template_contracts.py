@@ -65,6 +65,9 @@ def test_every_environment_name_is_a_setting_or_a_runtime_variable(
     known = {name.upper() for name in Settings.model_fields} | {
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_LOG_LEVEL",
+        # Read by Powertools itself (skylane/metrics.py, skylane/tracing.py).
+        "POWERTOOLS_METRICS_NAMESPACE",
+        "POWERTOOLS_TRACE_DISABLED",
         "AWS_REGION",
         "AWS_ENDPOINT_URL",
     }

@@ -12,6 +12,7 @@ from skylane.jobs import JobStore
 from skylane.states import JobState
 from tests.conftest import load_event
 from tests.unit.conftest import REGION
+from tests.unit.log_capture import capture
 
 
 class _Context:
@@ -85,3 +86,19 @@ def test_a_malformed_event_fails_the_invocation_and_says_why(
 def test_an_unscheduled_rule_event_is_refused(aws: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="unknown scheduled task"):
         handler(load_event("eventbridge_scheduled"), _Context())
+
+
+def test_the_invocations_request_id_travels_with_the_job_and_on_its_lines(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with capture(monkeypatch) as captured:
+        answer = handler(load_event("scheduler_cleanup"), _Context())
+
+    [headers] = queued(aws["DEFAULT_QUEUE_URL"])
+    assert headers["request_id"] == _Context.aws_request_id
+    enqueued = [line for line in captured.lines() if line["message"] == "scheduled job enqueued"]
+    assert [(line["request_id"], line["job_id"]) for line in enqueued] == [
+        (_Context.aws_request_id, answer["job_id"])
+    ]
+    [emf] = captured.metrics()
+    assert (emf["task"], emf["JobsSubmitted"]) == ("skylane.cleanup_temp_files", [1.0])

@@ -2,9 +2,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import boto3
+import pytest
 
 from functions.worker.visibility import HeldMessage, VisibilityKeeper, extend, held_messages
 from skylane.contracts import SEND_EMAIL
+from tests.unit.log_capture import capture
 
 
 class Clock:
@@ -95,3 +97,22 @@ def test_a_failed_extension_is_logged_not_raised(aws: dict[str, Any]) -> None:
     sqs = boto3.client("sqs", region_name="us-east-1")
 
     assert extend(sqs, {aws["DEFAULT_QUEUE_URL"]: ["no-such-handle"]}, 600) == 0
+
+
+def test_a_failed_extension_names_the_job_it_concerns(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    with capture(monkeypatch) as captured:
+        extend(sqs, {aws["DEFAULT_QUEUE_URL"]: ["no-such-handle"]}, 600, {"no-such-handle": "j-7"})
+
+    warnings = [line for line in captured.lines() if line["message"] == "visibility not extended"]
+    assert warnings
+    assert all("j-7" in (line.get("job_ids") or [line.get("job_id")]) for line in warnings)
+
+
+def test_held_messages_know_their_job_id() -> None:
+    message = delivery("h1", "q-default", SEND_EMAIL.name)
+    message.headers["id"] = "job-9"
+
+    assert [held.job_id for held in held_messages({"h1": message})] == ["job-9"]
