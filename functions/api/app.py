@@ -14,7 +14,9 @@ def create_app() -> FastAPI:
         summary="Submit long-running jobs and follow them to their result.",
         version="0.1.0",
     )
-    for module in (uploads, submit, status, jobs, cancel, ops, dashboard):
+    # ops (with /health) first: FastAPI builds each route's matching context the first time a
+    # request is matched against it, in order, so a cold /health builds only its own.
+    for module in (ops, uploads, submit, status, jobs, cancel, dashboard):
         api.include_router(module.router)
     install_error_handlers(api)
     api.add_middleware(BodySizeLimit)
