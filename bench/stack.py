@@ -25,7 +25,7 @@ from infra.processes import (
     start_worker,
     stop_all,
 )
-from infra.template import DeployedStack, deploy
+from infra.template import DeployedStack
 
 STACK_NAME = "skylane-bench"
 # Template defaults except the retry countdown (1 s instead of 60 s, so the retry case is quick;
@@ -232,12 +232,7 @@ def start_bench(logs_dir: Path) -> Bench:
     logs = LogDirectory(logs_dir)
     emulator = start_moto(port=0)
     try:
-        stack = deploy(
-            emulator.endpoint,
-            {**PARAMETERS, "LocalEndpointUrl": emulator.endpoint.url},
-            stack_name=STACK_NAME,
-        )
-        local_setup.prepare(emulator.endpoint, stack)
+        stack = local_setup.deploy_local(emulator.endpoint, PARAMETERS, STACK_NAME)
     except BaseException:
         emulator.stop()
         raise

@@ -1,9 +1,10 @@
 """Setup the emulator needs after the stack is created: what AWS does that moto's CFN does not."""
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from infra.emulator import AwsEndpoint
-from infra.template import DeployedStack, load_template
+from infra.template import DeployedStack, deploy, load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_ses import SESClient
@@ -47,3 +48,21 @@ def apply_properties_moto_ignores(endpoint: AwsEndpoint, stack: DeployedStack) -
 def prepare(endpoint: AwsEndpoint, stack: DeployedStack) -> None:
     apply_properties_moto_ignores(endpoint, stack)
     verify_email_sender(endpoint, stack)
+
+
+def deploy_local(
+    endpoint: AwsEndpoint, parameters: Mapping[str, str], stack_name: str
+) -> DeployedStack:
+    """The template's stack on the emulator, as every local entry point needs it.
+
+    Stage=local with LocalEndpointUrl (so the functions' environment names the emulator), then
+    what moto's CloudFormation leaves out. `make up`, the integration tests and `make bench`
+    all start from here.
+    """
+    stack = deploy(
+        endpoint,
+        {"Stage": "local", **parameters, "LocalEndpointUrl": endpoint.url},
+        stack_name=stack_name,
+    )
+    prepare(endpoint, stack)
+    return stack

@@ -41,7 +41,7 @@ from infra.processes import (
     stop_all,
 )
 from infra.stack_state import STATE_PATH, from_deployed
-from infra.template import API_FUNCTION, REPO_ROOT, DeployedStack, deploy
+from infra.template import API_FUNCTION, REPO_ROOT, DeployedStack
 
 STACK_NAME = "skylane-local"
 PARAMETERS = {"Stage": "local"}
@@ -187,10 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     state_written = False
     try:
         endpoint = emulator.endpoint
-        stack = deploy(
-            endpoint, {**PARAMETERS, "LocalEndpointUrl": endpoint.url}, stack_name=STACK_NAME
-        )
-        local_setup.prepare(endpoint, stack)
+        stack = local_setup.deploy_local(endpoint, PARAMETERS, STACK_NAME)
         env_vars_path = write_sam_env_vars(stack, endpoint)
         # Every child's lines on our stdout and in the emulator's CloudWatch Logs.
         output = shipping = ship_to_cloudwatch(PrefixedStdout(), endpoint, stack.outputs)

@@ -33,7 +33,7 @@ from infra.processes import (
     stop_all,
 )
 from infra.stack_state import from_deployed
-from infra.template import DeployedStack, deploy
+from infra.template import DeployedStack
 
 STACK_NAME = "skylane-it"
 # Retries after 1 s instead of 60 s, so retry and dead-letter paths fit in a test; 2 s long
@@ -174,12 +174,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     emulator = start_moto(port=0)
     started: list[ChildProcess] = []
     try:
-        stack = deploy(
-            emulator.endpoint,
-            {**PARAMETERS, "LocalEndpointUrl": emulator.endpoint.url},
-            stack_name=STACK_NAME,
-        )
-        local_setup.prepare(emulator.endpoint, stack)
+        stack = local_setup.deploy_local(emulator.endpoint, PARAMETERS, STACK_NAME)
         # Every child's lines in its log file and in the emulator's CloudWatch Logs.
         shipping = ship_to_cloudwatch(logs, emulator.endpoint, stack.outputs)
         started_at = datetime.now(UTC)
