@@ -76,6 +76,9 @@ def add_logs_parser(commands: Any) -> None:
     )
 
 
+CONTINUATION_INDENT = "    "
+
+
 def render(line: LogLine, show_job: bool) -> "Text":
     """One line as rich Text: time (UTC), component, level, message, then its telling keys."""
     from rich.text import Text
@@ -85,7 +88,9 @@ def render(line: LogLine, show_job: bool) -> "Text":
     text.append(f"  {line.component:<{COMPONENT_WIDTH}}", style="cyan")
     level = line.level or "-"
     text.append(f"{level:<8}", style=LEVEL_STYLES.get(level, ""))
-    text.append(line.message)
+    # A multi-line message (a traceback, Celery's explanations) keeps its lines, indented, so
+    # every line that starts at the margin is the start of one log event.
+    text.append(line.message.rstrip("\n").replace("\n", "\n" + CONTINUATION_INDENT))
     keys = ("job_id", *SHOWN_KEYS) if show_job else SHOWN_KEYS
     for key in keys:
         if line.keys.get(key) is not None:

@@ -87,12 +87,18 @@ def test_a_queued_job_cancelled_never_starts(local_stack: LocalStack) -> None:
     assert "already finished (REVOKED)" in again.json()["detail"]
 
 
+CHUNKS = 192
+
+
 @pytest.mark.usefixtures("no_workers")
 def test_a_running_job_cancelled_stops_at_its_next_progress_step(local_stack: LocalStack) -> None:
     # Every 1 MiB chunk writes its progress, so the job takes seconds and learns of the
-    # cancellation within one chunk.
+    # cancellation within one chunk. 192 chunks: the job must still be running when the cancel
+    # lands, which on a loaded machine can be seconds after the first progress write.
     worker = local_stack.start_worker({"PROGRESS_MIN_INTERVAL_SECONDS": "0"})
-    key = upload(local_stack.api_url, "long.bin", b"\x00" * (96 * MIB), "application/octet-stream")
+    key = upload(
+        local_stack.api_url, "long.bin", b"\x00" * (CHUNKS * MIB), "application/octet-stream"
+    )
     job_id = submit(local_stack.api_url, "/process-file", {"file_path": key})
 
     wait_until(
@@ -112,7 +118,7 @@ def test_a_running_job_cancelled_stops_at_its_next_progress_step(local_stack: Lo
     time.sleep(1)  # nothing may be written after the stop
     record = records(local_stack, [job_id])[job_id]
     assert record["state"]["S"] == "REVOKED"
-    assert int(record["current"]["N"]) < int(record["total"]["N"]) == 96
+    assert int(record["current"]["N"]) < int(record["total"]["N"]) == CHUNKS
     said = worker_lines(local_stack, worker, job_id)
     assert "job finished" not in said
     assert "job failed" not in said

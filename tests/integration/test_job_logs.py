@@ -25,6 +25,7 @@ pytestmark = pytest.mark.integration
 
 # `2026-11-29 01:39:14.000  worker   INFO    job started  task=skylane.send_email  attempt=1`
 PRINTED = re.compile(r"^(\S+ \S+)  (\S+)\s+(\S+)\s+(.*)$")
+REQUEST_ID = re.compile(r"  request_id=\S+")
 EMAIL = {"email": "user@example.com", "subject": "Logs", "body": "Hello"}
 
 
@@ -37,11 +38,18 @@ class Printed:
 
 
 def parse_printed(output: str) -> list[Printed]:
+    """The printed events; a multi-line message's further lines are indented and skipped.
+
+    The request id each line carries is left out of ``text``: it differs per request.
+    """
     lines = []
     for raw in output.splitlines():
+        if not raw.strip() or raw.startswith(" "):
+            continue
         match = PRINTED.match(raw)
         assert match, f"not a log line: {raw!r}"
-        lines.append(Printed(*match.groups()))
+        time_, component, level, text = match.groups()
+        lines.append(Printed(time_, component, level, REQUEST_ID.sub("", text)))
     return lines
 
 

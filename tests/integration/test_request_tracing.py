@@ -41,6 +41,23 @@ def wait_for_lines(path: Path, wanted: Any, timeout: float = 30) -> list[dict[st
         time.sleep(0.2)
 
 
+def log_of_worker_that_finished(local_stack: LocalStack, job_id: str, timeout: float = 30) -> Path:
+    """The log of whichever running worker finished the job (earlier tests replace workers)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for worker in local_stack.workers:
+            path = local_stack.logs.path(worker.name)
+            if any(
+                line.get("job_id") == job_id and line.get("message") == "job finished"
+                for line in json_lines(path)
+            ):
+                return path
+        if time.monotonic() > deadline:
+            names = [worker.name for worker in local_stack.workers]
+            raise AssertionError(f"no 'job finished' line for {job_id} in the logs of {names}")
+        time.sleep(0.2)
+
+
 def test_a_request_id_follows_the_job_from_the_api_into_the_worker(
     local_stack: LocalStack,
 ) -> None:
@@ -61,12 +78,7 @@ def test_a_request_id_follows_the_job_from_the_api_into_the_worker(
     )
     assert any(line.get("job_id") == job_id for line in api_lines), api_lines
 
-    worker_log = local_stack.logs.path("worker-1")
-    worker_lines = wait_for_lines(
-        worker_log,
-        lambda line: line.get("job_id") == job_id and line.get("message") == "job finished",
-    )
-    assert worker_lines, f"no 'job finished' line for {job_id} in {worker_log}"
+    worker_log = log_of_worker_that_finished(local_stack, job_id)
     job_lines = [line for line in json_lines(worker_log) if line.get("job_id") == job_id]
     # The worker's own lines and Celery's ("succeeded in ...") carry the whole job context.
     assert {line["message"] for line in job_lines} >= {"job started", "job finished"}

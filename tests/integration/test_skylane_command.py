@@ -78,7 +78,12 @@ def test_submit_a_local_file_then_watch_its_progress_to_success(
     assert lines[0] == "PENDING   Job is waiting in the queue"
     progress = [line for line in lines if line.startswith("PROGRESS")]
     assert len(progress) >= 2, out
-    assert progress[-1] == f"PROGRESS  {chunks}/{chunks} (100.0%)"
+    # Each printed step is one the job's record held; a poll can miss the last ones before
+    # SUCCESS, so the steps only have to move forward within the file's chunks.
+    steps = [int(line.split()[1].split("/")[0]) for line in progress]
+    assert steps == sorted(set(steps)), out
+    assert all(line.split()[1].endswith(f"/{chunks}") for line in progress), out
+    assert 0 < steps[-1] <= chunks
     state, _, result = lines[-1].partition(" ")
     assert state == "SUCCESS"
     assert json.loads(result)["size_bytes"] == len(data)

@@ -48,3 +48,16 @@ def test_an_unknown_component_is_refused(capsys: pytest.CaptureFixture[str]) -> 
     with pytest.raises(SystemExit):
         parse_args(["logs", "--component", "database"])
     assert "invalid choice: 'database'" in capsys.readouterr().err
+
+
+def test_a_multi_line_message_keeps_its_lines_indented_under_the_event() -> None:
+    line = LogLine(
+        timestamp=LINE.timestamp,
+        component="worker",
+        level="ERROR",
+        message="Received unregistered task.\nThe message has been ignored and discarded.\n",
+        keys={},
+    )
+    printed = render(line, show_job=False).plain.splitlines()
+    assert printed[0].endswith("ERROR   Received unregistered task.")
+    assert printed[1:] == ["    The message has been ignored and discarded."]
