@@ -39,6 +39,7 @@ DEFAULT_STACK_NAME = "skylane-local"
 API_FUNCTION = "ApiFunction"
 WORKER_TASK_DEFINITION = "WorkerTaskDefinition"
 PLACEHOLDER_KEY = "placeholder.zip"
+LAMBDA_LOG_GROUP_VARIABLE = "AWS_LAMBDA_LOG_GROUP_NAME"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 
 Template = dict[str, Any]
@@ -212,6 +213,10 @@ def read_stack(endpoint: AwsEndpoint, stack_name: str) -> DeployedStack:
             variables = configuration.get("Environment", {}).get("Variables", {})
             function_envs[resource["LogicalResourceId"]] = {
                 name: _as_text(value) for name, value in variables.items()
+            } | {
+                # As Lambda sets it in every function's environment: its default log group,
+                # the one the template's <Function>LogGroup names.
+                LAMBDA_LOG_GROUP_VARIABLE: f"/aws/lambda/{resource['PhysicalResourceId']}"
             }
 
     ecs: ECSClient = endpoint.client("ecs")

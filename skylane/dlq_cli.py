@@ -1,26 +1,34 @@
 """``skylane dlq``: what sits in a dead-letter queue, and sending it back after a fix.
 
-``skylane dlq list [high|default]``                     each message: job id, task, receives, reason
-``skylane dlq redrive high|default [--job-id ID ...]``  back to its queue (all, or those jobs)
+``skylane dlq list [QUEUE]``                     each message: job id, task, receives, reason
+``skylane dlq redrive QUEUE [--job-id ID ...]``  back to its queue (all, or those jobs)
 
-The queues are the running local stack's (.local/stack.json, written by make up) or, with no
-local stack, the ones HIGH_DLQ_URL / DEFAULT_DLQ_URL ... name in the environment (a deployed
-stack's outputs). Wired into skylane/cli.py as the ``dlq`` command.
+QUEUE is any queue of the stack that has a dead-letter queue: the stack's outputs name them
+(``<Name>QueueUrl`` and ``<Name>DeadLetterQueueUrl``, found as ``skylane queues`` finds them),
+so high, default, light and whatever the template adds next. ``list`` also shows a dead-letter
+queue without a queue of its own (schedule: EventBridge's undeliverable events), which has
+nowhere to be redriven to.
+
+The stack is the local one (.local/stack.json, written by make up) or ``--stack NAME``'s, like
+every other command; with neither, the queues that HIGH_DLQ_URL, LIGHT_DLQ_URL ... name in the
+environment (a deployed container's own). Wired into skylane/cli.py as the ``dlq`` command.
 """
 
 import argparse
 from collections.abc import Sequence
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
+from skylane.cli_common import CommandError, add_target_arguments, target_from
 from skylane.dead_letters import DeadLetter, list_dead_letters, redrive
 
-QUEUES = ("high", "default")
-# The template's output names of each queue and its dead-letter queue.
-_OUTPUTS = {
-    "high": ("HighQueueUrl", "HighDeadLetterQueueUrl"),
-    "default": ("DefaultQueueUrl", "DefaultDeadLetterQueueUrl"),
-}
+
+@dataclass(frozen=True)
+class DeadLetterQueue:
+    name: str
+    # Where a redrive sends its messages; None for a DLQ that has no queue of its own.
+    queue_url: str | None
+    dlq_url: str
 
 
 def add_dlq_parser(commands: Any) -> None:
@@ -28,44 +36,58 @@ def add_dlq_parser(commands: Any) -> None:
     dlq = commands.add_parser("dlq", help="list or redrive the dead-letter queues")
     actions = dlq.add_subparsers(dest="dlq_action", required=True)
     listing = actions.add_parser("list", help="what is in a dead-letter queue, left in place")
-    listing.add_argument("queue", nargs="?", choices=QUEUES, help="high or default (default both)")
+    listing.add_argument(
+        "queue",
+        nargs="?",
+        help="a queue with a dead-letter queue: high, default, light ... (default: every one)",
+    )
     back = actions.add_parser("redrive", help="send dead letters back to their queue")
-    back.add_argument("queue", choices=QUEUES)
+    back.add_argument("queue", help="high, default, light ...")
     back.add_argument("--job-id", action="append", default=None, help="only this job (repeatable)")
     for action in (listing, back):
-        action.add_argument("--state", type=Path, default=None, help="the local stack's state file")
+        add_target_arguments(action)
 
 
-def _queue_urls(queue: str, state_path: Path | None) -> tuple[Any, str, str]:
-    """An SQS client for the stack, and the queue's and its DLQ's URLs."""
-    # Here, not at the top: every ``skylane`` command imports this module, most never need boto3.
-    import boto3
+def _from_environment() -> list[DeadLetterQueue]:
+    from skylane.queues import dead_letter_pairs
 
-    from infra.stack_state import STATE_PATH, StackNotRunning, StackState
+    return [DeadLetterQueue(name, url, dlq) for name, (url, dlq) in dead_letter_pairs().items()]
+
+
+def dead_letter_queues(args: argparse.Namespace) -> tuple[Any, list[DeadLetterQueue]]:
+    """An SQS client for the chosen stack, and every dead-letter queue it has."""
+    from infra.stack_state import StackNotRunning
+    from skylane.queues_cli import queues_of
 
     try:
-        state = StackState.read(state_path or STATE_PATH)
+        target = target_from(args)
     except StackNotRunning:
-        if state_path is not None:
+        # No stack was asked for and none runs here: a deployed container's environment
+        # names its own queues.
+        if args.stack is not None or args.state is not None or not _from_environment():
             raise
+        import boto3
+
         from skylane.settings import get_settings
 
-        settings = get_settings()
-        urls = {
-            "high": (settings.high_queue_url, settings.high_dlq_url),
-            "default": (settings.default_queue_url, settings.default_dlq_url),
-        }[queue]
-        return boto3.client("sqs", region_name=settings.aws_region), *urls
-    env = state.endpoint_env
-    sqs = boto3.client(
-        "sqs",
-        endpoint_url=state.endpoint_url,
-        region_name=state.region,
-        aws_access_key_id=env.get("AWS_ACCESS_KEY_ID"),
-        aws_secret_access_key=env.get("AWS_SECRET_ACCESS_KEY"),
-    )
-    queue_output, dlq_output = _OUTPUTS[queue]
-    return sqs, state.outputs[queue_output], state.outputs[dlq_output]
+        sqs = boto3.client("sqs", region_name=get_settings().aws_region)
+        return sqs, _from_environment()
+    found = [
+        DeadLetterQueue(queue.name, queue.url, queue.dead_letter_url)
+        for queue in queues_of(target.outputs)
+        if queue.dead_letter_url
+    ]
+    if not found:
+        raise CommandError(f"the stack {target.name} has no *DeadLetterQueueUrl outputs")
+    return target.client("sqs"), found
+
+
+def chosen(queues: Sequence[DeadLetterQueue], name: str) -> DeadLetterQueue:
+    for queue in queues:
+        if queue.name == name:
+            return queue
+    known = ", ".join(queue.name for queue in queues)
+    raise CommandError(f"no dead-letter queue {name!r} (known: {known})")
 
 
 def format_letters(queue: str, letters: Sequence[DeadLetter]) -> list[str]:
@@ -80,17 +102,30 @@ def format_letters(queue: str, letters: Sequence[DeadLetter]) -> list[str]:
 
 def run_dlq(args: argparse.Namespace) -> list[str]:
     """The lines to print for a parsed ``skylane dlq ...``."""
-    if args.dlq_action == "list":
-        lines: list[str] = []
-        for queue in [args.queue] if args.queue else list(QUEUES):
-            sqs, _, dlq_url = _queue_urls(queue, args.state)
-            lines += format_letters(queue, list_dead_letters(sqs, dlq_url))
-        return lines
-    sqs, queue_url, dlq_url = _queue_urls(args.queue, args.state)
-    wanted = set(args.job_id or ())
-    moved = redrive(
-        sqs, dlq_url, queue_url, wanted=lambda letter: not wanted or letter.job_id in wanted
-    )
-    return [f"{args.queue}: {len(moved)} message(s) sent back"] + [
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    sqs, queues = dead_letter_queues(args)
+    try:
+        if args.dlq_action == "list":
+            lines: list[str] = []
+            for queue in [chosen(queues, args.queue)] if args.queue else queues:
+                lines += format_letters(queue.name, list_dead_letters(sqs, queue.dlq_url))
+            return lines
+        queue = chosen(queues, args.queue)
+        if queue.queue_url is None:
+            raise CommandError(
+                f"{queue.name}: its dead letters have no queue to go back to; "
+                "read them with `skylane dlq list` and act on them by hand"
+            )
+        wanted = set(args.job_id or ())
+        moved = redrive(
+            sqs,
+            queue.dlq_url,
+            queue.queue_url,
+            wanted=lambda letter: not wanted or letter.job_id in wanted,
+        )
+    except (BotoCoreError, ClientError) as error:
+        raise CommandError(f"SQS could not be read: {error}") from error
+    return [f"{queue.name}: {len(moved)} message(s) sent back"] + [
         f"  job {letter.job_id or '-'}  task {letter.task or '-'}" for letter in moved
     ]

@@ -149,13 +149,30 @@ def job_filter_pattern(job_id: str) -> str:
     return '"' + job_id.replace('"', "") + '"'
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """How much one search may read of each log group (so a caller that must answer fast can)."""
+
+    max_events: int = 200
+    max_pages: int = 5
+
+
+class Truncated(Exception):
+    """A group had more matching events than the bounds let a search read."""
+
+
 def _events(
     logs: Any,
     group: str,
     pattern: str | None,
     start: datetime | None,
     end: datetime | None,
+    bounds: Bounds | None = None,
 ) -> Iterator[dict[str, Any]]:
+    """The group's matching events, oldest first, as FilterLogEvents pages them; with bounds,
+    at most ``bounds.max_events`` of them from at most ``bounds.max_pages`` pages, after which
+    it raises Truncated (a page may hold no events yet still have a next one, so the pages are
+    capped as well as the events)."""
     request: dict[str, Any] = {"logGroupName": group}
     if pattern:
         request["filterPattern"] = pattern
@@ -163,8 +180,25 @@ def _events(
         request["startTime"] = to_millis(start)
     if end is not None:
         request["endTime"] = to_millis(end)
-    for page in logs.get_paginator("filter_log_events").paginate(**request):
-        yield from page.get("events", [])
+    if bounds is None:
+        for page in logs.get_paginator("filter_log_events").paginate(**request):
+            yield from page.get("events", [])
+        return
+    given = 0
+    for _ in range(bounds.max_pages):
+        # Never ask for more than is still wanted; one more, to know whether there is more.
+        request["limit"] = min(bounds.max_events - given + 1, 10_000)
+        page = logs.filter_log_events(**request)
+        for event in page.get("events", []):
+            if given == bounds.max_events:
+                raise Truncated(group)
+            given += 1
+            yield event
+        token = page.get("nextToken")
+        if not token:
+            return
+        request["nextToken"] = token
+    raise Truncated(group)
 
 
 def search(
@@ -181,15 +215,42 @@ def search(
 
     A group that does not exist (nothing deployed yet) has no lines.
     """
+    lines, _ = search_bounded(
+        logs, groups, job_id, since=since, until=until, level=level, components=components
+    )
+    return lines
+
+
+def search_bounded(
+    logs: Any,
+    groups: Mapping[str, str],
+    job_id: str | None = None,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    level: str | None = None,
+    components: Sequence[str] | None = None,
+    bounds: Bounds | None = None,
+) -> tuple[list[LogLine], bool]:
+    """``search``, reading each group only as far as ``bounds`` allow: the lines found, and
+    whether every group was read to its end (False: some group had more than the bounds).
+
+    With bounds, at most ``bounds.max_events`` lines come back: the earliest ones.
+    """
     pattern = job_filter_pattern(job_id) if job_id else None
     found: list[LogLine] = []
+    complete = True
     for component, group in groups.items():
         if components and component not in components:
             continue
+        events: list[dict[str, Any]] = []
         try:
-            events = list(_events(logs, group, pattern, since, until))
+            for event in _events(logs, group, pattern, since, until, bounds):
+                events.append(event)
         except logs.exceptions.ResourceNotFoundException:
             continue
+        except Truncated:
+            complete = False
         for event in events:
             line = parse_event(component, event)
             # The pattern already chose these; checking again keeps an emulator that ignores
@@ -198,7 +259,11 @@ def search(
                 continue
             if level_at_least(line, level):
                 found.append(line)
-    return merge(found)
+    merged = merge(found)
+    if bounds is not None and len(merged) > bounds.max_events:
+        # Each group gave its earliest lines, so the earliest of them all are among these.
+        return merged[: bounds.max_events], False
+    return merged, complete
 
 
 def follow(

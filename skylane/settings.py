@@ -51,6 +51,13 @@ class Settings(BaseModel):
     light_queue_url: str = ""
     light_dlq_url: str = ""
     notifications_topic_arn: str = ""
+    # The log groups the API searches for a job's lines (GET /jobs/{id}); empty: not searched.
+    # Its own group is the one Lambda names in AWS_LAMBDA_LOG_GROUP_NAME (the template cannot
+    # give it: the group's name depends on the function's, a circular reference).
+    aws_lambda_log_group_name: str = ""
+    worker_log_group: str = ""
+    scheduler_log_group: str = ""
+    light_log_group: str = ""
     email_sender: str = ""
 
     job_ttl_days: int = Field(default=7, ge=1)

@@ -142,6 +142,13 @@ class JobList(Schema):
     )
 
 
+class JobLogLine(BaseModel):
+    timestamp: str = Field(description="When the line was written, ISO 8601 UTC")
+    component: str = Field(examples=["api", "worker", "scheduler", "light"])
+    level: str | None = Field(description="INFO, WARNING, ...; null for a line that is not JSON")
+    message: str
+
+
 class JobDetail(JobSummary):
     """A job in full: the list's fields plus its inputs, result or error, and its log lines."""
 
@@ -150,11 +157,16 @@ class JobDetail(JobSummary):
     last_started_at: str | None = Field(description="The latest attempt's start")
     result: Any = Field(description="The return value, when SUCCESS")
     error: str | None = Field(description="Why the last attempt failed (FAILURE, RETRY)")
-    # Filled by the API's log search (skylane/log_search.py) where it is wired in; the
-    # dashboard shows each line's timestamp, component and message when present.
-    logs: list[dict[str, Any]] | None = Field(
+    # From CloudWatch Logs (skylane/job_logs.py); the dashboard shows each line's timestamp,
+    # component, level and message.
+    logs: list[JobLogLine] | None = Field(
         default=None,
-        description="The job's log lines, oldest first; null where log search is not available",
+        description="The job's log lines across the API, worker, scheduler and light lane, "
+        "oldest first; null where CloudWatch Logs could not be searched (see logs_reason)",
+    )
+    logs_reason: str | None = Field(
+        default=None,
+        description="Why `logs` is null or incomplete; null when it holds every line of the job",
     )
 
 

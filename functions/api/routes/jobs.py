@@ -5,15 +5,17 @@ access logs of API Gateway hold no inputs or results.
 """
 
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, status
 
 from functions.api.routes.status import link_report, record_or_404
 from functions.api.schemas import JobDetail, JobList, JobSummary
+from skylane.aws import client
 from skylane.contracts import TASKS
 from skylane.job_listing import MAX_LIMIT, InvalidCursor, list_jobs
+from skylane.job_logs import job_logs, log_groups
 from skylane.settings import get_settings
 from skylane.states import JobState
 from skylane.views import detail_view, summary_view
@@ -58,9 +60,7 @@ def get_jobs(
 def get_job_detail(job_id: UUID) -> JobDetail:
     """A job in full: inputs, timestamps, attempts, result or error, and its log lines."""
     record = record_or_404(job_id)
-    return JobDetail.model_validate({**detail_view(record, link_report), "logs": job_logs(job_id)})
-
-
-def job_logs(job_id: UUID) -> list[dict[str, Any]] | None:
-    """The job's log lines for the detail view. None until log search is wired in here."""
-    return None
+    logs = job_logs(client("logs"), log_groups(get_settings()), record)
+    return JobDetail.model_validate(
+        {**detail_view(record, link_report), "logs": logs.lines, "logs_reason": logs.reason}
+    )

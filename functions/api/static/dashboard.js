@@ -178,11 +178,14 @@ function renderDetail(job) {
   const logs = job.logs || [];
   $("detail-logs").replaceChildren(
     ...logs.map((line) =>
-      el("li", [line.timestamp, line.component, line.message || JSON.stringify(line)]
+      el("li", [line.timestamp, line.component, line.level, line.message || JSON.stringify(line)]
         .filter(Boolean).join("  "))
     )
   );
-  $("detail-no-logs").hidden = job.logs !== null && job.logs !== undefined;
+  // logs_reason says why there are no lines (CloudWatch Logs unreadable) or not all of them.
+  const noLogs = $("detail-no-logs");
+  noLogs.hidden = job.logs !== null && job.logs !== undefined && !job.logs_reason;
+  noLogs.textContent = job.logs_reason || "Log lines are not available here.";
 }
 
 // ------------------------------------------------------------------ refresh loop

@@ -79,7 +79,9 @@ def test_job_detail_has_inputs_timestamps_attempts_and_a_place_for_logs(invoke: 
     assert detail.body["state"] == "RETRY"
     assert detail.body["error"] == "SES throttled"
     assert detail.body["started_at"].endswith("Z")
+    # This API names no log groups (see test_job_detail_logs.py for one that does).
     assert detail.body["logs"] is None
+    assert "not configured" in detail.body["logs_reason"]
     assert invoke("GET", f"/jobs/{uuid4()}").status == 404
     assert invoke("GET", "/jobs/not-a-uuid").status == 422
 

@@ -64,6 +64,17 @@ def test_api_env_names_the_stacks_resources(stack: DeployedStack) -> None:
     assert env["SKYLANE_STAGE"] == "local"
 
 
+def test_each_function_knows_its_own_log_group_as_on_lambda(stack: DeployedStack) -> None:
+    # Lambda sets AWS_LAMBDA_LOG_GROUP_NAME; the API searches it and the groups it is given.
+    env = stack.api_env
+    assert env["AWS_LAMBDA_LOG_GROUP_NAME"] == stack.outputs["ApiLogGroupName"]
+    assert env["WORKER_LOG_GROUP"] == stack.outputs["WorkerLogGroupName"]
+    assert env["SCHEDULER_LOG_GROUP"] == stack.outputs["SchedulerLogGroupName"]
+    assert env["LIGHT_LOG_GROUP"] == stack.outputs["LightLogGroupName"]
+    scheduler = stack.component_env("SchedulerFunction")
+    assert scheduler["AWS_LAMBDA_LOG_GROUP_NAME"] == stack.outputs["SchedulerLogGroupName"]
+
+
 def test_env_values_are_strings_with_overrides_applied(stack: DeployedStack) -> None:
     assert stack.api_env["RETRY_COUNTDOWN_SECONDS"] == "1"
     assert stack.api_env["JOB_TTL_DAYS"] == "7"

@@ -1,0 +1,49 @@
+"""The dashboard's job detail (GET /jobs/{id}) against the local stack: the job's log lines,
+shipped by every child into the emulator's CloudWatch Logs, read back by the API itself."""
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.client import follow, submit
+from tests.integration.conftest import LocalStack
+
+pytestmark = pytest.mark.integration
+
+EMAIL = {"email": "user@example.com", "subject": "Detail", "body": "Hello"}
+
+
+def detail_with_line(api_url: str, job_id: str, component: str, message: str) -> dict[str, Any]:
+    """GET /jobs/{id} until it lists ``message`` of ``component``: the shipping of the
+    children's lines is about a second behind them."""
+    deadline = time.monotonic() + 30
+    while True:
+        answer = httpx.get(f"{api_url}/jobs/{job_id}", timeout=30)
+        assert answer.status_code == 200, answer.text
+        detail: dict[str, Any] = answer.json()
+        lines = detail["logs"]
+        assert lines is not None, detail["logs_reason"]
+        if any((e["component"], e["message"]) == (component, message) for e in lines):
+            return detail
+        assert time.monotonic() < deadline, f"no {component} line {message!r}; saw {lines}"
+        time.sleep(0.5)
+
+
+def test_a_finished_jobs_detail_shows_its_api_and_worker_lines_in_time_order(
+    local_stack: LocalStack,
+) -> None:
+    job_id = submit(local_stack.api_url, "/send-email", EMAIL)
+    assert follow(local_stack.api_url, job_id).final["state"] == "SUCCESS"
+
+    detail = detail_with_line(local_stack.api_url, job_id, "worker", "job finished")
+
+    lines = detail["logs"]
+    said = [(e["component"], e["level"], e["message"]) for e in lines]
+    assert ("api", "INFO", "job accepted") in said
+    assert said.index(("worker", "INFO", "job started")) < said.index(
+        ("worker", "INFO", "job finished")
+    )
+    assert [e["timestamp"] for e in lines] == sorted(e["timestamp"] for e in lines)
+    assert detail["logs_reason"] is None
