@@ -7,6 +7,7 @@ during the run too, to show how receives and deletes behave under load.
 
 import statistics
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import httpx
 
 from bench.jobs import EMAIL, flatten
+from bench.proxy import EMPTY_RECEIVE
 from bench.stack import Bench, System
 
 CLIENTS = 8
@@ -68,11 +70,30 @@ def run_once(bench: Bench, system: System, jobs: int) -> dict[str, Any]:
         "worker_requests_per_job_by_operation": {
             key: round(count / jobs, 3) for key, count in worker.items()
         },
+        # Milliseconds per job the worker's requests waited on the emulator, by operation
+        # (empty long polls left out): the AWS share of a worker slot's time per job.
+        "worker_ms_per_job_by_operation": {
+            f"{service}:{operation}": round(seconds * 1000 / jobs, 1)
+            for (service, operation), seconds in sorted(system.worker_proxy.seconds().items())
+            if operation != EMPTY_RECEIVE
+        },
     }
 
 
-def measure(bench: Bench, system: System, jobs: int, runs: int) -> dict[str, Any]:
-    results = [run_once(bench, system, jobs) for _ in range(runs)]
+def measure_interleaved(
+    bench: Bench, systems: list[System], jobs: int, runs: int, step: Callable[[str], None]
+) -> dict[str, dict[str, Any]]:
+    """Each system's runs alternate with the others' (A B A B ...), so a machine whose load
+    changes during the bench slows both alike and their ratio stays meaningful."""
+    results: dict[str, list[dict[str, Any]]] = {system.name: [] for system in systems}
+    for run in range(runs):
+        for system in systems:
+            step(f"throughput: {system.name}, {jobs} jobs, run {run + 1} of {runs}")
+            results[system.name].append(run_once(bench, system, jobs))
+    return {name: summarise(runs_of) for name, runs_of in results.items()}
+
+
+def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     by_rate = sorted(results, key=lambda r: r["jobs_per_second"])
     median = by_rate[(len(by_rate) - 1) // 2]
     return {
