@@ -67,7 +67,9 @@ def create_celery_app(settings: Settings) -> Celery:
         # mid-job leaves the message to reappear after the visibility timeout.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
+        # Prefetched messages are unacknowledged like running ones: hidden by the visibility
+        # heartbeat while held, back on SQS after the visibility timeout if the worker dies.
+        worker_prefetch_multiplier=settings.worker_prefetch_multiplier,
         task_track_started=True,
         # SQS has no broadcast: remote control and events would need queues nobody created.
         worker_enable_remote_control=False,

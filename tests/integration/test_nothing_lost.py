@@ -65,7 +65,8 @@ def test_a_killed_worker_loses_no_job(local_stack: LocalStack) -> None:
         local_stack.api_url, "crash.pdf", pdf_bytes(["some words here"] * 300), "application/pdf"
     )
     jobs = [submit(local_stack.api_url, "/process-document", {"file_path": key}) for _ in range(20)]
-    # Four slots, prefetch multiplier 1: the worker holds four messages at a time.
+    # Four slots, prefetch multiplier 4 (the default): the worker holds up to 16 messages, 4
+    # running and the rest prefetched; all of them come back once it is killed.
     worker = local_stack.start_worker({"WORKER_CONCURRENCY": "4"})
 
     def running() -> list[str]:
