@@ -45,6 +45,8 @@ def create_celery_app(settings: Settings) -> Celery:
             # pause costs no requests; kombu's default of 1 s caps a busy worker at about one
             # job per second per slot.
             "polling_interval": POLLING_INTERVAL_SECONDS,
+            # Lets the transport refill the prefetch window in batches (sqs_transport.py).
+            sqs_transport.PREFETCH_MULTIPLIER_OPTION: settings.worker_prefetch_multiplier,
             # Each queue's own VisibilityTimeout (template parameter) applies: kombu passes
             # none on receive, and the worker extends it while a job runs.
             "client-config": {
