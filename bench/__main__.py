@@ -34,6 +34,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default="all",
         help="throughput: only the throughput runs (both systems, interleaved), for quick comparisons",
     )
+    parser.add_argument(
+        "--worker-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="skylane worker environment over the template's (e.g. WORKER_PREFETCH_MULTIPLIER=1)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args(argv)
 
@@ -42,12 +49,23 @@ def step(name: str) -> None:
     print(f"[bench] {time.strftime('%H:%M:%S')} {name}", file=sys.stderr, flush=True)
 
 
+def worker_overrides(args: argparse.Namespace) -> dict[str, str]:
+    pairs = [item.split("=", 1) for item in args.worker_env]
+    if any(len(pair) != 2 for pair in pairs):
+        raise SystemExit("--worker-env takes NAME=VALUE")
+    return {name: value for name, value in pairs}
+
+
 def run_throughput_only(args: argparse.Namespace) -> dict[str, Any]:
-    results: dict[str, Any] = {"machine": machine.describe(), "started": time.time()}
+    results: dict[str, Any] = {
+        "machine": machine.describe(),
+        "started": time.time(),
+        "skylane_worker_env": worker_overrides(args),
+    }
     step("local stack: emulator, template, both systems")
     bench = start_bench(Path(tempfile.mkdtemp(prefix="skylane-bench-")))
     try:
-        bench.start_skylane()
+        bench.start_skylane(worker_overrides(args))
         bench.start_naive()
         results["throughput"] = throughput.measure_interleaved(
             bench, [bench.skylane, bench.naive], args.jobs, args.throughput_runs, step
@@ -62,7 +80,11 @@ def run_throughput_only(args: argparse.Namespace) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.only == "throughput":
         return run_throughput_only(args)
-    results: dict[str, Any] = {"machine": machine.describe(), "started": time.time()}
+    results: dict[str, Any] = {
+        "machine": machine.describe(),
+        "started": time.time(),
+        "skylane_worker_env": worker_overrides(args),
+    }
     step("cold starts")
     results["cold_start"] = coldstart.measure(args.cold_start_runs, dict(os.environ))
     step("package sizes (make build)")
@@ -70,7 +92,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     step("local stack: emulator, template, both systems")
     bench = start_bench(Path(tempfile.mkdtemp(prefix="skylane-bench-")))
     try:
-        bench.start_skylane()
+        bench.start_skylane(worker_overrides(args))
         bench.start_naive()
         results["requests_per_job"] = {}
         for system in (bench.skylane, bench.naive):

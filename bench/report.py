@@ -97,3 +97,7 @@ def print_throughput(r: dict[str, Any]) -> None:
         print(f"  {name} requests per job under load: {ops}")
         waits = ", ".join(f"{k} {v}" for k, v in x["worker_ms_per_job_by_operation"].items())
         print(f"  {name} worker ms per job waiting on AWS: {waits}")
+        print(
+            f"  {name} CPU ms per job: worker processes {x['worker_cpu_ms_per_job']},"
+            f" emulator + proxies + bench {x['emulator_cpu_ms_per_job']}"
+        )

@@ -109,10 +109,13 @@ class Bench:
             },
         )
 
-    def start_skylane(self) -> None:
+    def start_skylane(self, worker_overrides: Mapping[str, str] | None = None) -> None:
+        """worker_overrides: environment over the template's, to compare worker settings."""
         system = self.skylane
         system.worker = start_worker(
-            self.skylane_env(self.stack.worker_env, system.worker_proxy),
+            self.skylane_env(
+                {**self.stack.worker_env, **(worker_overrides or {})}, system.worker_proxy
+            ),
             self.logs,
             "skylane-worker",
         )
