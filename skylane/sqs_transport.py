@@ -11,12 +11,19 @@ with prefetched messages a busy worker makes one ReceiveMessage per job. Here, w
 still holds messages waiting for a pool process, it receives only once half the window's
 waiting places are free (`refill_batch`): the pool never idles for it, and each receive brings
 several messages.
+
+Gives messages back, not copies. kombu returns a held message (at a warm shutdown, or when a
+job's process died) by publishing a copy of it, while the original stays hidden until its
+visibility timeout and then runs again: with prefetched messages, a SIGTERM would queue every
+one of them twice. Here the original is made visible again at once (`_restore`).
 """
 
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from kombu.transport import SQS, TRANSPORT_ALIASES
 
+from skylane.aws import client
 from skylane.logs import logger
 
 ALIAS = "skylane-sqs"
@@ -83,6 +90,29 @@ class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
             self.hub.call_later(pause, self._schedule_queue, queue)
             return
         super()._loop1(queue, messages_fetched)
+
+
+    def _restore(self, message: Any, *args: Any, **kwargs: Any) -> None:
+        info = getattr(message, "delivery_info", None) or {}
+        sqs_message, queue_url = info.get("sqs_message"), info.get("sqs_queue")
+        if not sqs_message or not queue_url:
+            super()._restore(message, *args, **kwargs)
+            return
+        job_id = (getattr(message, "headers", None) or {}).get("id")
+        try:
+            client("sqs").change_message_visibility(
+                QueueUrl=queue_url,
+                ReceiptHandle=sqs_message["ReceiptHandle"],
+                VisibilityTimeout=0,
+            )
+        except (BotoCoreError, ClientError) as exc:
+            # Not lost: it comes back once its visibility timeout expires.
+            logger.warning(
+                "held message not given back; it returns after its visibility timeout",
+                extra={"queue_url": queue_url, "job_id": job_id, "error": str(exc)},
+            )
+            return
+        logger.info("held message given back to SQS", extra={"job_id": job_id})
 
 
 class Transport(SQS.Transport):  # type: ignore[misc]

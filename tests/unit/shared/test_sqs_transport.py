@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import boto3
 from kombu.transport.virtual import QoS
 
 from skylane.sqs_transport import (
@@ -115,3 +116,36 @@ def test_the_refill_batch_is_at_most_what_one_receive_returns() -> None:
     assert refill_batch(prefetch_count=8, multiplier=4) == 3
     assert refill_batch(prefetch_count=2, multiplier=1) == 1
     assert refill_batch(prefetch_count=160, multiplier=10) == 10
+
+
+class _HeldMessage:
+    def __init__(self, received: dict[str, Any], queue_url: str) -> None:
+        self.delivery_info = {"sqs_message": received, "sqs_queue": queue_url}
+        self.headers = {"id": "job-1", "task": "skylane.send_email"}
+
+
+def test_a_held_message_is_given_back_not_copied(aws: dict[str, Any]) -> None:
+    """A warm shutdown returns its prefetched messages: each must come back once, at once."""
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue_url = aws["DEFAULT_QUEUE_URL"]
+    sqs.send_message(QueueUrl=queue_url, MessageBody="job-1")
+    held = sqs.receive_message(QueueUrl=queue_url, VisibilityTimeout=300)["Messages"][0]
+
+    bare_channel()._restore(_HeldMessage(held, queue_url))
+
+    again = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"]
+    assert [m["MessageId"] for m in again] == [held["MessageId"]]
+    assert sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages") is None
+
+
+def test_a_message_that_cannot_be_given_back_waits_out_its_timeout(aws: dict[str, Any]) -> None:
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    queue_url = aws["DEFAULT_QUEUE_URL"]
+    sqs.send_message(QueueUrl=queue_url, MessageBody="job-1")
+    held = sqs.receive_message(QueueUrl=queue_url, VisibilityTimeout=300)["Messages"][0]
+    stale = {**held, "ReceiptHandle": "not-a-receipt-handle"}
+
+    bare_channel()._restore(_HeldMessage(stale, queue_url))  # logged, not raised
+
+    # Still hidden, and no copy was published: it returns once, after its timeout.
+    assert sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages") is None
