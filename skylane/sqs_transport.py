@@ -91,7 +91,6 @@ class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
             return
         super()._loop1(queue, messages_fetched)
 
-
     def _restore(self, message: Any, *args: Any, **kwargs: Any) -> None:
         info = getattr(message, "delivery_info", None) or {}
         sqs_message, queue_url = info.get("sqs_message"), info.get("sqs_queue")
