@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import coldstart, cost, jobs, machine, package_size, prices, throughput
-from bench.report import print_report
+from bench.report import print_report, print_throughput
 from bench.stack import start_bench
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -28,6 +28,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--jobs", type=int, default=500, help="jobs in the throughput run")
     parser.add_argument("--throughput-runs", type=int, default=1)
     parser.add_argument("--skip-build", action="store_true", help="measure .aws-sam as it is")
+    parser.add_argument(
+        "--only",
+        choices=("all", "throughput"),
+        default="all",
+        help="throughput: only the throughput runs (both systems, interleaved), for quick comparisons",
+    )
+    parser.add_argument(
+        "--worker-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="skylane worker environment over the template's (e.g. WORKER_PREFETCH_MULTIPLIER=1)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args(argv)
 
@@ -36,8 +49,42 @@ def step(name: str) -> None:
     print(f"[bench] {time.strftime('%H:%M:%S')} {name}", file=sys.stderr, flush=True)
 
 
+def worker_overrides(args: argparse.Namespace) -> dict[str, str]:
+    pairs = [item.split("=", 1) for item in args.worker_env]
+    if any(len(pair) != 2 for pair in pairs):
+        raise SystemExit("--worker-env takes NAME=VALUE")
+    return {name: value for name, value in pairs}
+
+
+def run_throughput_only(args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "machine": machine.describe(),
+        "started": time.time(),
+        "skylane_worker_env": worker_overrides(args),
+    }
+    step("local stack: emulator, template, both systems")
+    bench = start_bench(Path(tempfile.mkdtemp(prefix="skylane-bench-")))
+    try:
+        bench.start_skylane(worker_overrides(args))
+        bench.start_naive()
+        results["throughput"] = throughput.measure_interleaved(
+            bench, [bench.skylane, bench.naive], args.jobs, args.throughput_runs, step
+        )
+        results["logs"] = str(bench.logs.directory)
+    finally:
+        bench.stop()
+    results["seconds"] = round(time.time() - results["started"])
+    return results
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    results: dict[str, Any] = {"machine": machine.describe(), "started": time.time()}
+    if args.only == "throughput":
+        return run_throughput_only(args)
+    results: dict[str, Any] = {
+        "machine": machine.describe(),
+        "started": time.time(),
+        "skylane_worker_env": worker_overrides(args),
+    }
     step("cold starts")
     results["cold_start"] = coldstart.measure(args.cold_start_runs, dict(os.environ))
     step("package sizes (make build)")
@@ -45,7 +92,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     step("local stack: emulator, template, both systems")
     bench = start_bench(Path(tempfile.mkdtemp(prefix="skylane-bench-")))
     try:
-        bench.start_skylane()
+        bench.start_skylane(worker_overrides(args))
         bench.start_naive()
         results["requests_per_job"] = {}
         for system in (bench.skylane, bench.naive):
@@ -56,12 +103,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
         step(f"idle requests ({args.idle_seconds:g} s)")
         results["idle"] = jobs.measure_idle(bench, args.idle_seconds)
-        results["throughput"] = {}
-        for system in (bench.skylane, bench.naive):
-            step(f"throughput: {system.name}, {args.jobs} jobs")
-            results["throughput"][system.name] = throughput.measure(
-                bench, system, args.jobs, args.throughput_runs
-            )
+        results["throughput"] = throughput.measure_interleaved(
+            bench, [bench.skylane, bench.naive], args.jobs, args.throughput_runs, step
+        )
         results["logs"] = str(bench.logs.directory)
     finally:
         bench.stop()
@@ -81,7 +125,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     results = run(args)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
-    print_report(results)
+    if args.only == "throughput":
+        print_throughput(results)
+    else:
+        print_report(results)
     print(f"\nresults: {args.output}")
 
 

@@ -10,6 +10,7 @@ messages: an empty long poll is idle cost, not a job's.
 import http.client
 import re
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -85,6 +86,8 @@ class CountingProxy:
         self.target_host = target.hostname or "127.0.0.1"
         self.target_port = target.port or 80
         self._counts: Counter[tuple[str, str]] = Counter()
+        # Seconds spent waiting for the emulator per operation: where a worker's time goes.
+        self._seconds: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
         self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -101,17 +104,25 @@ class CountingProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def count(self, service: str, operation: str) -> None:
+    def count(self, service: str, operation: str, seconds: float = 0.0) -> None:
         with self._lock:
             self._counts[(service, operation)] += 1
+            key = (service, operation)
+            self._seconds[key] = self._seconds.get(key, 0.0) + seconds
 
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
+            self._seconds.clear()
 
     def snapshot(self) -> Counter[tuple[str, str]]:
         with self._lock:
             return Counter(self._counts)
+
+    def seconds(self) -> dict[tuple[str, str], float]:
+        """Seconds the emulator took to answer, summed per (service, operation)."""
+        with self._lock:
+            return dict(self._seconds)
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
@@ -145,6 +156,7 @@ class CountingProxy:
                 headers["Host"] = self.headers.get("Host", "")
                 if body or self.command in {"POST", "PUT"}:
                     headers["Content-Length"] = str(len(body))
+                began = time.monotonic()
                 try:
                     connection = self._upstream()
                     connection.request(self.command, self.path, body=body, headers=headers)
@@ -158,7 +170,7 @@ class CountingProxy:
                     payload = answer.read()
                 if operation == RECEIVE and not carried_messages(payload):
                     operation = EMPTY_RECEIVE
-                proxy.count(service, operation)
+                proxy.count(service, operation, time.monotonic() - began)
                 self.send_response(answer.status, answer.reason)
                 for key, value in answer.getheaders():
                     if key.lower() not in HOP_BY_HOP:

@@ -67,19 +67,7 @@ def print_report(r: dict[str, Any]) -> None:
             f"  (${r['idle_cost_per_month'][name]:.2f}/month)  {idle['requests']}"
         )
 
-    t = r["throughput"]
-    s, n = t["skylane"], t["naive"]
-    print(f"\nTHROUGHPUT ({s['jobs']} send_email jobs, submit to SUCCESS, 2 worker processes)")
-    print(f"  {'':8} {'jobs/s':>8} {'p50 s':>8} {'p95 s':>8} {'failed':>7}")
-    for name, x in t.items():
-        print(
-            f"  {name:8} {x['jobs_per_second']:8.2f} {x['p50_latency_s']:8.2f}"
-            f" {x['p95_latency_s']:8.2f} {x['failed']:7d}"
-        )
-    print(f"  ratio    {s['jobs_per_second'] / n['jobs_per_second']:8.2f}x jobs/s")
-    for name, x in t.items():
-        ops = ", ".join(f"{k} {v}" for k, v in x["requests_per_job"].items())
-        print(f"  {name} requests per job under load: {ops}")
+    print_throughput(r)
 
     cost = r["cost_per_million_jobs"]
     print(
@@ -90,4 +78,26 @@ def print_report(r: dict[str, Any]) -> None:
     for case in CASES:
         print(
             f"  {case:34} {cost['skylane'][case]['total']:9.2f} {cost['naive'][case]['total']:9.2f}"
+        )
+
+
+def print_throughput(r: dict[str, Any]) -> None:
+    t = r["throughput"]
+    s, n = t["skylane"], t["naive"]
+    print(f"\nTHROUGHPUT ({s['jobs']} send_email jobs, submit to SUCCESS, 2 worker processes)")
+    print(f"  {'':8} {'jobs/s':>8} {'p50 s':>8} {'p95 s':>8} {'failed':>7}")
+    for name, x in t.items():
+        print(
+            f"  {name:8} {x['jobs_per_second']:8.2f} {x['p50_latency_s']:8.2f}"
+            f" {x['p95_latency_s']:8.2f} {x['failed']:7d}   runs: {x['runs']}"
+        )
+    print(f"  ratio    {s['jobs_per_second'] / n['jobs_per_second']:8.2f}x jobs/s")
+    for name, x in t.items():
+        ops = ", ".join(f"{k} {v}" for k, v in x["requests_per_job"].items())
+        print(f"  {name} requests per job under load: {ops}")
+        waits = ", ".join(f"{k} {v}" for k, v in x["worker_ms_per_job_by_operation"].items())
+        print(f"  {name} worker ms per job waiting on AWS: {waits}")
+        print(
+            f"  {name} CPU ms per job: worker processes {x['worker_cpu_ms_per_job']},"
+            f" emulator + proxies + bench {x['emulator_cpu_ms_per_job']}"
         )

@@ -5,15 +5,20 @@ Latency is from just before the job's POST to the completion time its worker sto
 during the run too, to show how receives and deletes behave under load.
 """
 
+import os
+import resource
 import statistics
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from bench.jobs import EMAIL, flatten
+from bench.proxy import EMPTY_RECEIVE
 from bench.stack import Bench, System
 
 CLIENTS = 8
@@ -32,18 +37,53 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its live descendants, from /proc (Linux).
+
+    A pool process that exited during the run takes its time with it: Celery's prefork pool
+    keeps its processes for the worker's life, so none does here.
+    """
+    total, pending = 0.0, [pid]
+    ticks = os.sysconf("SC_CLK_TCK")
+    while pending:
+        current = pending.pop()
+        proc = Path(f"/proc/{current}")
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+            for task in (proc / "task").iterdir():
+                pending.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def own_cpu_seconds() -> float:
+    """This process's CPU: the emulator, the counting proxies and the bench's clients."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_once(bench: Bench, system: System, jobs: int) -> dict[str, Any]:
     system.reset()
+    worker_pid = system.worker.pid if system.worker else None
+    worker_cpu = tree_cpu_seconds(worker_pid) if worker_pid else 0.0
+    emulator_cpu = own_cpu_seconds()
     submitted: dict[str, float] = {}
 
-    def submit_one(_: int) -> None:
-        with httpx.Client(timeout=60) as http:
+    # One client for all threads (httpx's Client is thread-safe): a client per submission
+    # built an SSL context each time, which took a quarter of this process's CPU, the CPU the
+    # emulator it shares with both systems needs.
+    limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
+    with httpx.Client(timeout=60, limits=limits) as http:
+
+        def submit_one(_: int) -> None:
             at = time.time()
             submitted[system.submit("/send-email", EMAIL, http)] = at
 
-    started = time.time()
-    with ThreadPoolExecutor(CLIENTS) as pool:
-        list(pool.map(submit_one, range(jobs)))
+        started = time.time()
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            list(pool.map(submit_one, range(jobs)))
     submit_seconds = time.time() - started
     bench.wait_final(system, list(submitted), timeout=600)
     states = bench.states(system, list(submitted))
@@ -52,6 +92,8 @@ def run_once(bench: Bench, system: System, jobs: int) -> dict[str, Any]:
     latencies = [ended[job] - submitted[job] for job in submitted if job in ended]
     elapsed = max(ended.values()) - min(submitted.values())
     time.sleep(2)  # the last acknowledgements
+    worker_cpu = (tree_cpu_seconds(worker_pid) if worker_pid else 0.0) - worker_cpu
+    emulator_cpu = own_cpu_seconds() - emulator_cpu
     worker, _ = flatten(system.worker_proxy.snapshot())
     api, _ = flatten(system.api_proxy.snapshot())
     return {
@@ -62,17 +104,40 @@ def run_once(bench: Bench, system: System, jobs: int) -> dict[str, Any]:
         "jobs_per_second": round(jobs / elapsed, 2),
         "p50_latency_s": round(percentile(latencies, 0.50), 3),
         "p95_latency_s": round(percentile(latencies, 0.95), 3),
+        # CPU per job: the worker's processes, and this process (the emulator serving both
+        # systems, the proxies and the bench's clients, which submit and poll).
+        "worker_cpu_ms_per_job": round(worker_cpu * 1000 / jobs, 1),
+        "emulator_cpu_ms_per_job": round(emulator_cpu * 1000 / jobs, 1),
         "requests_per_job": {
             key: round(count / jobs, 3) for key, count in {**api, **worker}.items()
         },
         "worker_requests_per_job_by_operation": {
             key: round(count / jobs, 3) for key, count in worker.items()
         },
+        # Milliseconds per job the worker's requests waited on the emulator, by operation
+        # (empty long polls left out): the AWS share of a worker slot's time per job.
+        "worker_ms_per_job_by_operation": {
+            f"{service}:{operation}": round(seconds * 1000 / jobs, 1)
+            for (service, operation), seconds in sorted(system.worker_proxy.seconds().items())
+            if operation != EMPTY_RECEIVE
+        },
     }
 
 
-def measure(bench: Bench, system: System, jobs: int, runs: int) -> dict[str, Any]:
-    results = [run_once(bench, system, jobs) for _ in range(runs)]
+def measure_interleaved(
+    bench: Bench, systems: list[System], jobs: int, runs: int, step: Callable[[str], None]
+) -> dict[str, dict[str, Any]]:
+    """Each system's runs alternate with the others' (A B A B ...), so a machine whose load
+    changes during the bench slows both alike and their ratio stays meaningful."""
+    results: dict[str, list[dict[str, Any]]] = {system.name: [] for system in systems}
+    for run in range(runs):
+        for system in systems:
+            step(f"throughput: {system.name}, {jobs} jobs, run {run + 1} of {runs}")
+            results[system.name].append(run_once(bench, system, jobs))
+    return {name: summarise(runs_of) for name, runs_of in results.items()}
+
+
+def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     by_rate = sorted(results, key=lambda r: r["jobs_per_second"])
     median = by_rate[(len(by_rate) - 1) // 2]
     return {
@@ -81,7 +146,17 @@ def measure(bench: Bench, system: System, jobs: int, runs: int) -> dict[str, Any
         "p50_latency_s": statistics.median(r["p50_latency_s"] for r in results),
         "p95_latency_s": statistics.median(r["p95_latency_s"] for r in results),
         "runs": [
-            {k: r[k] for k in ("jobs_per_second", "p50_latency_s", "p95_latency_s", "failed")}
+            {
+                k: r[k]
+                for k in (
+                    "jobs_per_second",
+                    "p50_latency_s",
+                    "p95_latency_s",
+                    "failed",
+                    "worker_cpu_ms_per_job",
+                    "emulator_cpu_ms_per_job",
+                )
+            }
             for r in results
         ],
     }

@@ -5,6 +5,7 @@ errors); this backend turns each state Celery stores into one conditional update
 record (skylane.jobs). ``AsyncResult(job_id)`` reads the same record back.
 """
 
+from enum import Enum
 from typing import Any
 
 from celery import states
@@ -24,6 +25,18 @@ def describe_error(encoded: Any) -> str:
     return str(encoded)
 
 
+class StartOutcome(Enum):
+    """What the STARTED write found: the attempt may run, or its job is already over."""
+
+    STARTED = "started"
+    # Cancelled while queued.
+    REVOKED = "revoked"
+    # A final record (SUCCESS/FAILURE): this message is a redelivery of a finished job, e.g.
+    # one whose acknowledgement was lost with its worker. Running it again would repeat its
+    # side effects for nothing: its record can no longer change.
+    FINISHED = "finished"
+
+
 class JobStoreBackend(BaseBackend):  # type: ignore[misc]  # celery ships no types
     persistent = True
     supports_native_join = False
@@ -31,14 +44,14 @@ class JobStoreBackend(BaseBackend):  # type: ignore[misc]  # celery ships no typ
     def __init__(self, app: Any, url: str | None = None, **kwargs: Any) -> None:
         super().__init__(app, url=url, **kwargs)
         self._job_store: JobStore | None = None
-        # Whether the last STARTED write found its job cancelled (True) or started it (False),
+        # What the last STARTED write found (its job started, cancelled or already finished),
         # so the task body need not read the record again. One slot: Celery keeps a backend
         # per thread, and a pool process or thread runs one task at a time.
-        self._start_outcome: tuple[str, bool] | None = None
+        self._start_outcome: tuple[str, StartOutcome] | None = None
 
-    def pop_start_outcome(self, task_id: str) -> bool | None:
-        """True if the job was found cancelled as it started here, False if it started, None
-        if no STARTED was stored for it just before (eager runs, track_started off)."""
+    def pop_start_outcome(self, task_id: str) -> StartOutcome | None:
+        """What the STARTED write just before found for this job; None if no STARTED was
+        stored for it just before (eager runs, track_started off)."""
         outcome, self._start_outcome = self._start_outcome, None
         if outcome is None or outcome[0] != task_id:
             return None
@@ -63,16 +76,17 @@ class JobStoreBackend(BaseBackend):  # type: ignore[misc]  # celery ships no typ
         if state == states.STARTED:
             delivery = getattr(request, "delivery_info", None) or {}
             try:
-                store.mark_started(
+                started = store.mark_started(
                     task_id,
                     task=getattr(request, "task", "") or "",
                     queue=delivery.get("routing_key", "") or "",
                     raise_if_revoked=True,
                 )
             except JobRevoked:
-                self._start_outcome = (task_id, True)
+                self._start_outcome = (task_id, StartOutcome.REVOKED)
             else:
-                self._start_outcome = (task_id, False)
+                outcome = StartOutcome.STARTED if started else StartOutcome.FINISHED
+                self._start_outcome = (task_id, outcome)
         elif state == JobState.PROGRESS:
             meta = result if isinstance(result, dict) else {}
             store.record_progress(

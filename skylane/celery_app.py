@@ -45,6 +45,8 @@ def create_celery_app(settings: Settings) -> Celery:
             # pause costs no requests; kombu's default of 1 s caps a busy worker at about one
             # job per second per slot.
             "polling_interval": POLLING_INTERVAL_SECONDS,
+            # Lets the transport refill the prefetch window in batches (sqs_transport.py).
+            sqs_transport.PREFETCH_MULTIPLIER_OPTION: settings.worker_prefetch_multiplier,
             # Each queue's own VisibilityTimeout (template parameter) applies: kombu passes
             # none on receive, and the worker extends it while a job runs.
             "client-config": {
@@ -67,7 +69,9 @@ def create_celery_app(settings: Settings) -> Celery:
         # mid-job leaves the message to reappear after the visibility timeout.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        worker_prefetch_multiplier=1,
+        # Prefetched messages are unacknowledged like running ones: hidden by the visibility
+        # heartbeat while held, back on SQS after the visibility timeout if the worker dies.
+        worker_prefetch_multiplier=settings.worker_prefetch_multiplier,
         task_track_started=True,
         # SQS has no broadcast: remote control and events would need queues nobody created.
         worker_enable_remote_control=False,

@@ -202,14 +202,16 @@ class JobStore:
     # ------------------------------------------------------------------ worker side
     def mark_started(
         self, job_id: str, *, task: str, queue: str, raise_if_revoked: bool = False
-    ) -> None:
+    ) -> bool:
         """A worker began an attempt: count it and reset that attempt's progress.
 
+        False when the record is already final (a redelivered message of a finished job): the
+        write is refused and the attempt must not run.
         raise_if_revoked: raise JobRevoked when the job was cancelled while queued (the write
         is refused and the refusal says why, so no extra read is needed to find out).
         """
         now = iso(utcnow())
-        self._update(
+        return self._update(
             job_id,
             "SET #state = :started, started_at = if_not_exists(started_at, :now), "
             "last_started_at = :now, updated_at = :now, expires_at = :expires, "

@@ -5,22 +5,57 @@ In kombu 5.7 a receive that fails (connection refused, timeout, an error page) r
 ends that queue's polling loop for good, so after an outage the worker stays up but never takes
 another message. Here a failed receive counts as an empty one, and the queue is polled again
 after a growing pause (at most MAX_BACKOFF_SECONDS), so the worker resumes by itself.
+
+Refills in batches. kombu receives again as soon as one place in the prefetch window is free, so
+with prefetched messages a busy worker makes one ReceiveMessage per job. Here, while the worker
+still holds messages waiting for a pool process, it receives only once half the window's
+waiting places are free (`refill_batch`): the pool never idles for it, and each receive brings
+several messages.
+
+Gives messages back, not copies. kombu returns a held message (at a warm shutdown, or when a
+job's process died) by publishing a copy of it, while the original stays hidden until its
+visibility timeout and then runs again: with prefetched messages, a SIGTERM would queue every
+one of them twice. Here the original is made visible again at once (`_restore`).
 """
 
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from kombu.transport import SQS, TRANSPORT_ALIASES
 
+from skylane.aws import client
 from skylane.logs import logger
 
 ALIAS = "skylane-sqs"
 MAX_BACKOFF_SECONDS = 10.0
+# Transport option: the worker's prefetch multiplier, from which the channel tells the pool's
+# size apart from the waiting places in its prefetch window.
+PREFETCH_MULTIPLIER_OPTION = "skylane_prefetch_multiplier"
+SQS_MAX_MESSAGES = 10
+
+
+def refill_batch(prefetch_count: int, multiplier: int) -> int:
+    """How many free places in the prefetch window are worth a receive.
+
+    The window is multiplier x pool size; its places beyond the pool size hold messages
+    waiting for a free process. The batch is half of those places (at most SQS's ten per
+    receive): while fewer are free, the worker holds more messages than it has processes, so
+    no process waits for the receive. Multiplier 1 has no waiting places: one free place is
+    worth a receive, as in kombu.
+    """
+    if prefetch_count <= 0 or multiplier <= 1:
+        return 1
+    waiting_places = prefetch_count - prefetch_count // multiplier
+    return max(1, min(SQS_MAX_MESSAGES, waiting_places // 2))
 
 
 class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._failed_receives: dict[str, int] = {}
+        # The smallest prefetch count seen: Celery raises it for each ETA message it holds in
+        # memory (skylane sends none: retries wait on SQS), and those occupy no pool process.
+        self._base_prefetch = 0
 
     def _on_messages_ready(self, queue: str, qname: str, messages: Any) -> int:
         if not isinstance(messages, dict):
@@ -35,6 +70,19 @@ class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
         received: int = super()._on_messages_ready(queue, qname, messages)
         return received
 
+    def _schedule_queue(self, queue: str) -> None:
+        prefetch = self.qos.prefetch_count or 0
+        if prefetch and (not self._base_prefetch or prefetch < self._base_prefetch):
+            self._base_prefetch = prefetch
+        free = self.qos.can_consume_max_estimate()
+        multiplier = int(self.transport_options.get(PREFETCH_MULTIPLIER_OPTION, 1))
+        if free and free < refill_batch(self._base_prefetch, multiplier):
+            # Room for a few messages only, and the pool is busy with those held: look again
+            # after the polling interval, with no request.
+            super()._loop1(queue)
+            return
+        super()._schedule_queue(queue)
+
     def _loop1(self, queue: str, messages_fetched: Any = None) -> None:
         failures = self._failed_receives.get(queue, 0)
         if failures:
@@ -42,6 +90,28 @@ class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
             self.hub.call_later(pause, self._schedule_queue, queue)
             return
         super()._loop1(queue, messages_fetched)
+
+    def _restore(self, message: Any, *args: Any, **kwargs: Any) -> None:
+        info = getattr(message, "delivery_info", None) or {}
+        sqs_message, queue_url = info.get("sqs_message"), info.get("sqs_queue")
+        if not sqs_message or not queue_url:
+            super()._restore(message, *args, **kwargs)
+            return
+        job_id = (getattr(message, "headers", None) or {}).get("id")
+        try:
+            client("sqs").change_message_visibility(
+                QueueUrl=queue_url,
+                ReceiptHandle=sqs_message["ReceiptHandle"],
+                VisibilityTimeout=0,
+            )
+        except (BotoCoreError, ClientError) as exc:
+            # Not lost: it comes back once its visibility timeout expires.
+            logger.warning(
+                "held message not given back; it returns after its visibility timeout",
+                extra={"queue_url": queue_url, "job_id": job_id, "error": str(exc)},
+            )
+            return
+        logger.info("held message given back to SQS", extra={"job_id": job_id})
 
 
 class Transport(SQS.Transport):  # type: ignore[misc]

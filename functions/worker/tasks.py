@@ -27,6 +27,7 @@ from functions.worker.retries import is_transient
 from functions.worker.retry_delay import retry_delay_options
 from functions.worker.scratch import scratch_dir
 from skylane import contracts
+from skylane.backend import StartOutcome
 from skylane.celery_app import get_celery_app
 from skylane.contracts import TaskSpec
 from skylane.jobs import JobRevoked, JobStore
@@ -34,7 +35,7 @@ from skylane.logs import logger
 from skylane.metrics import Metric, emit
 from skylane.progress import ProgressReporter
 from skylane.settings import get_settings
-from skylane.states import JobState
+from skylane.states import FINAL_STATES, JobState
 
 app = get_celery_app()
 job_keys.connect()
@@ -82,9 +83,15 @@ def job_context(task: Task, **keys: object) -> Iterator[None]:
     """
     request = task.request
     keys |= job_keys.job_keys(task)
-    if _revoked(task, request.id):
+    outcome = _start_outcome(task, request.id)
+    if outcome is StartOutcome.REVOKED:
         # Cancelled while queued: its record says so before any work or "job started".
         logger.info("job cancelled before it started", extra=keys)
+        raise Ignore()
+    if outcome is StartOutcome.FINISHED:
+        # A redelivered message of a job that already ended (its acknowledgement was lost with
+        # a worker, or a stopping worker's last receive): acknowledge it, run nothing again.
+        logger.info("job already finished; redelivered message dropped", extra=keys)
         raise Ignore()
     logger.info("job started", extra=keys)
     meter = JobMeter(task)
@@ -136,15 +143,19 @@ class JobMeter:
             logger.exception("job metrics not written")
 
 
-def _revoked(task: Task, job_id: str | None) -> bool:
+def _start_outcome(task: Task, job_id: str | None) -> StartOutcome:
     # The STARTED write just before the body already learnt it (one request per job fewer);
     # a read is only needed where none was made (eager runs in tests).
     pop_start_outcome = getattr(getattr(task, "backend", None), "pop_start_outcome", None)
     known = pop_start_outcome(job_id) if pop_start_outcome and job_id else None
-    if known is not None:
-        return bool(known)
+    if isinstance(known, StartOutcome):
+        return known
     record = JobStore.from_settings().get(job_id) if job_id else None
-    return record is not None and record.state is JobState.REVOKED
+    if record is not None and record.state is JobState.REVOKED:
+        return StartOutcome.REVOKED
+    if record is not None and record.state in FINAL_STATES:
+        return StartOutcome.FINISHED
+    return StartOutcome.STARTED
 
 
 @contract_task(contracts.PROCESS_LARGE_FILE)

@@ -65,14 +65,26 @@ def test_a_killed_worker_loses_no_job(local_stack: LocalStack) -> None:
         local_stack.api_url, "crash.pdf", pdf_bytes(["some words here"] * 300), "application/pdf"
     )
     jobs = [submit(local_stack.api_url, "/process-document", {"file_path": key}) for _ in range(20)]
-    # Four slots, prefetch multiplier 1: the worker holds four messages at a time.
+    # Four slots, prefetch multiplier 4 (the default): the worker holds up to 16 messages, 4
+    # running and the rest prefetched; all of them come back once it is killed.
     worker = local_stack.start_worker({"WORKER_CONCURRENCY": "4"})
 
     def running() -> list[str]:
         found = records(local_stack, jobs)
         return [job for job, item in found.items() if item["state"]["S"] in ("STARTED", "PROGRESS")]
 
-    wait_until(lambda: len(running()) >= 2, 60, "jobs to be running")
+    def held_by_the_worker() -> int:
+        attributes = local_stack.client("sqs").get_queue_attributes(
+            QueueUrl=local_stack.default_queue_url,
+            AttributeNames=["ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessagesNotVisible"])
+
+    wait_until(
+        lambda: len(running()) >= 2 and held_by_the_worker() > 4,
+        60,
+        "jobs to be running and more messages prefetched than the worker has slots",
+    )
     killed_while_running = running()
     worker.kill()  # the container dies: no warm shutdown, no ack, no reject
     local_stack.workers.remove(worker)

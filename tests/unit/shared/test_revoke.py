@@ -6,6 +6,7 @@ from uuid import uuid4
 import pytest
 from celery import states
 
+from skylane.backend import StartOutcome
 from skylane.celery_app import get_celery_app
 from skylane.jobs import JobAlreadyFinished, JobNotFound, JobRevoked, JobStore
 from skylane.states import JobState
@@ -140,13 +141,26 @@ def test_the_started_write_tells_the_task_whether_it_was_cancelled(store: JobSto
     store.revoke(cancelled)
 
     backend.store_result(cancelled, {"pid": 1}, states.STARTED)
-    assert backend.pop_start_outcome(cancelled) is True
+    assert backend.pop_start_outcome(cancelled) is StartOutcome.REVOKED
     record = store.get(cancelled)
     assert record is not None
     assert (record.state, record.attempts) == (JobState.REVOKED, 0)
 
     backend.store_result(queued, {"pid": 1}, states.STARTED)
-    assert backend.pop_start_outcome(queued) is False
+    assert backend.pop_start_outcome(queued) is StartOutcome.STARTED
     # Asked once: a second question (or one about another job) has no answer, so a task that
     # was not started through this backend reads the record instead.
     assert backend.pop_start_outcome(queued) is None
+
+
+def test_the_started_write_of_a_finished_job_says_so_and_changes_nothing(store: JobStore) -> None:
+    """A finished job's message delivered again (its ack was lost with its worker)."""
+    backend = get_celery_app().backend
+    job_id = new_job(store)
+    move_to(store, job_id, JobState.SUCCESS)
+    before = store.get(job_id)
+
+    backend.store_result(job_id, {"pid": 1}, states.STARTED)
+
+    assert backend.pop_start_outcome(job_id) is StartOutcome.FINISHED
+    assert store.get(job_id) == before

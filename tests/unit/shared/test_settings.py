@@ -3,6 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
+from skylane.celery_app import create_celery_app
 from skylane.settings import Settings, apply_localstack_host
 
 REQUIRED = {
@@ -68,3 +69,14 @@ def test_names_match_without_regard_to_case_and_numbers_are_parsed() -> None:
 def test_a_value_out_of_range_is_refused() -> None:
     with pytest.raises(ValidationError, match="retry_countdown_seconds"):
         Settings.from_environ({**REQUIRED, "RETRY_COUNTDOWN_SECONDS": "100000"})
+
+
+def test_the_worker_prefetch_multiplier_reaches_celery_and_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert create_celery_app(Settings.from_environ()).conf.worker_prefetch_multiplier == 4
+    monkeypatch.setenv("WORKER_PREFETCH_MULTIPLIER", "1")
+    assert create_celery_app(Settings.from_environ()).conf.worker_prefetch_multiplier == 1
+    monkeypatch.setenv("WORKER_PREFETCH_MULTIPLIER", "0")
+    with pytest.raises(ValidationError):
+        Settings.from_environ()
