@@ -206,7 +206,9 @@ class JobStore:
         """A worker began an attempt: count it and reset that attempt's progress.
 
         False when the record is already final (a redelivered message of a finished job): the
-        write is refused and the attempt must not run.
+        write is refused and the attempt must not run. A job the reconciler marked lost
+        (mark_lost) is the exception: its message came back (a redrive from the dead-letter
+        queue, or a late redelivery), so it runs again and its record leaves FAILURE.
         raise_if_revoked: raise JobRevoked when the job was cancelled while queued (the write
         is refused and the refusal says why, so no extra read is needed to find out).
         """
@@ -217,7 +219,7 @@ class JobStore:
             "last_started_at = :now, updated_at = :now, expires_at = :expires, "
             "task = if_not_exists(task, :task), #queue = if_not_exists(#queue, :queue), "
             "created_at = if_not_exists(created_at, :now) "
-            "ADD attempts :one REMOVE #current, #total, #error",
+            "ADD attempts :one REMOVE #current, #total, #error, lost, ended_at",
             {
                 ":started": {"S": JobState.STARTED.value},
                 ":now": {"S": now},
@@ -226,6 +228,7 @@ class JobStore:
                 ":queue": {"S": queue},
             },
             raise_if_revoked=raise_if_revoked,
+            or_lost=True,
         )
 
     def record_progress(self, job_id: str, current: int, total: int, meta: dict[str, Any]) -> bool:
@@ -334,8 +337,10 @@ class JobStore:
                 client("dynamodb").update_item(
                     TableName=self.table_name,
                     Key={"job_id": {"S": job_id}},
+                    # `lost` tells this verdict from a failure a run reported: a lost job whose
+                    # message comes back may run again (mark_started).
                     UpdateExpression="SET #state = :failure, #error = :reason, ended_at = :now, "
-                    "updated_at = :now",
+                    "updated_at = :now, lost = :true",
                     ConditionExpression="last_started_at = :seen AND #state IN (:started, :progress)",
                     ExpressionAttributeNames={"#state": "state", "#error": "error"},
                     ExpressionAttributeValues={
@@ -345,6 +350,7 @@ class JobStore:
                         ":seen": {"S": seen_started_at},
                         ":started": {"S": JobState.STARTED.value},
                         ":progress": {"S": JobState.PROGRESS.value},
+                        ":true": {"BOOL": True},
                     },
                 )
         except ClientError as exc:
@@ -360,15 +366,18 @@ class JobStore:
         values: dict[str, Any],
         extra_condition: str | None = None,
         raise_if_revoked: bool = False,
+        or_lost: bool = False,
     ) -> bool:
         """Apply one update unless the job is already final. False when the condition refused it.
 
         raise_if_revoked: raise JobRevoked instead when the refusal is a cancelled job.
+        or_lost: also apply it to a job the reconciler marked lost.
         """
         condition = (
             "attribute_not_exists(#state) OR #state IN ("
             + ", ".join(f":active{i}" for i in range(len(_ACTIVE_STATES)))
             + ")"
+            + (" OR lost = :true" if or_lost else "")
         )
         if extra_condition:
             condition = f"({condition}) AND {extra_condition}"
@@ -376,6 +385,7 @@ class JobStore:
             **values,
             **{f":active{i}": {"S": state} for i, state in enumerate(_ACTIVE_STATES)},
             ":expires": {"N": str(int((utcnow() + self.ttl).timestamp()))},
+            ":true": {"BOOL": True},
         }
         names = {
             "#state": "state",

@@ -71,12 +71,14 @@ class Settings(BaseModel):
     # worker extends its in-flight messages every third of it, and it is how long a crashed
     # worker's messages stay hidden before another worker receives them.
     queue_visibility_timeout_seconds: int = Field(default=300, ge=3, le=43200)
-    # Messages a worker holds per pool process (Celery's worker_prefetch_multiplier). Above 1,
-    # a slot's next message is already there when its job ends instead of waiting for its own
-    # receive round trip (short jobs: 1.5-2x the throughput). Acks stay late and the heartbeat
-    # covers prefetched messages too; the cost is that a high job can wait behind up to
+    # Messages a worker holds per pool process (Celery's worker_prefetch_multiplier). 1 by
+    # default: the worker runs the long and critical jobs, and a message it holds waiting is
+    # invisible to other workers and to the autoscaling backlog for as long as the jobs ahead
+    # of it run (a video: 30 min). Above 1, a slot's next message is already there when a job
+    # ends (short jobs: up to 1.3x the throughput, `make bench`); acks stay late and the
+    # heartbeat covers prefetched messages too, but a high job can wait behind up to
     # (multiplier - 1) x concurrency default jobs this worker already holds.
-    worker_prefetch_multiplier: int = Field(default=4, ge=1, le=10)
+    worker_prefetch_multiplier: int = Field(default=1, ge=1, le=10)
     # The worker's own scratch area: inputs spooled to disk live here and nowhere else, and
     # the periodic cleanup deletes only here (never the rest of /tmp).
     scratch_dir: str = Field(

@@ -59,15 +59,19 @@ def test_a_job_longer_than_the_visibility_timeout_runs_once(local_stack: LocalSt
     assert starts_logged(local_stack.logs_dir, job_id) == 1
 
 
+PREFETCHING_WORKER = {"WORKER_CONCURRENCY": "4", "WORKER_PREFETCH_MULTIPLIER": "4"}
+
+
 def test_a_killed_worker_loses_no_job(local_stack: LocalStack) -> None:
     stop_every_worker(local_stack)
     key = upload(
         local_stack.api_url, "crash.pdf", pdf_bytes(["some words here"] * 300), "application/pdf"
     )
     jobs = [submit(local_stack.api_url, "/process-document", {"file_path": key}) for _ in range(20)]
-    # Four slots, prefetch multiplier 4 (the default): the worker holds up to 16 messages, 4
-    # running and the rest prefetched; all of them come back once it is killed.
-    worker = local_stack.start_worker({"WORKER_CONCURRENCY": "4"})
+    # Four slots, prefetch multiplier 4 (WorkerPrefetchMultiplier, for short-job workers): the
+    # worker holds up to 16 messages, 4 running and the rest prefetched; all of them come back
+    # once it is killed.
+    worker = local_stack.start_worker(PREFETCHING_WORKER)
 
     def running() -> list[str]:
         found = records(local_stack, jobs)
@@ -89,7 +93,7 @@ def test_a_killed_worker_loses_no_job(local_stack: LocalStack) -> None:
     worker.kill()  # the container dies: no warm shutdown, no ack, no reject
     local_stack.workers.remove(worker)
 
-    local_stack.start_worker({"WORKER_CONCURRENCY": "4"})
+    local_stack.start_worker(PREFETCHING_WORKER)
     for job in jobs:
         assert follow(local_stack.api_url, job, timeout=120).final["state"] == "SUCCESS"
 

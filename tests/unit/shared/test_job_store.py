@@ -129,3 +129,40 @@ def test_mark_lost_fails_only_the_attempt_it_saw(store: JobStore) -> None:
     record = store.get(job_id)
     assert record is not None
     assert (record.state, record.error) == (JobState.FAILURE, "lost: worker vanished")
+
+
+def test_a_lost_job_whose_message_comes_back_runs_again_to_its_real_end(store: JobStore) -> None:
+    # The reconciler's verdict is not a run's: a redrive from the dead-letter queue (or a late
+    # redelivery) restarts the job, and its record follows the new attempt.
+    job_id = new_job(store)
+    store.mark_started(job_id, task="skylane.process_large_file", queue="default")
+    seen = store.get(job_id)
+    assert seen is not None
+    assert seen.last_started_at is not None
+    assert store.mark_lost(job_id, seen.last_started_at, "lost: worker vanished")
+
+    assert store.mark_started(job_id, task="skylane.process_large_file", queue="default")
+    again = store.get(job_id)
+    assert again is not None
+    assert (again.state, again.error, again.ended_at, again.attempts) == (
+        JobState.STARTED,
+        None,
+        None,
+        2,
+    )
+    assert store.record_success(job_id, {"status": "success"})
+    done = store.get(job_id)
+    assert done is not None
+    assert done.state is JobState.SUCCESS
+    # Finished for real now: a further redelivery does not start it.
+    assert not store.mark_started(job_id, task="skylane.process_large_file", queue="default")
+
+
+def test_a_failure_a_run_reported_is_final(store: JobStore) -> None:
+    job_id = new_job(store)
+    store.mark_started(job_id, task="skylane.process_large_file", queue="default")
+    assert store.record_failure(job_id, "ValueError: not a PDF", None)
+    assert not store.mark_started(job_id, task="skylane.process_large_file", queue="default")
+    record = store.get(job_id)
+    assert record is not None
+    assert record.state is JobState.FAILURE

@@ -74,9 +74,10 @@ def test_a_value_out_of_range_is_refused() -> None:
 def test_the_worker_prefetch_multiplier_reaches_celery_and_is_bounded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert create_celery_app(Settings.from_environ()).conf.worker_prefetch_multiplier == 4
-    monkeypatch.setenv("WORKER_PREFETCH_MULTIPLIER", "1")
+    # One message per process unless asked: long jobs must not wait behind held ones.
     assert create_celery_app(Settings.from_environ()).conf.worker_prefetch_multiplier == 1
+    monkeypatch.setenv("WORKER_PREFETCH_MULTIPLIER", "4")
+    assert create_celery_app(Settings.from_environ()).conf.worker_prefetch_multiplier == 4
     monkeypatch.setenv("WORKER_PREFETCH_MULTIPLIER", "0")
     with pytest.raises(ValidationError):
         Settings.from_environ()
