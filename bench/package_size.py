@@ -7,7 +7,7 @@ from typing import Any
 from bench.machine import REPO_ROOT
 
 BUILD_DIR = REPO_ROOT / ".aws-sam" / "build"
-FUNCTIONS = ("ApiFunction", "SchedulerFunction")
+FUNCTIONS = ("ApiFunction", "SchedulerFunction", "LightFunction")
 MB = 1_000_000
 # The biggest top-level entries of each package, so a regression says where it came from.
 TOP_ENTRIES = 8
