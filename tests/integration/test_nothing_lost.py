@@ -4,12 +4,15 @@ The session's queues have a 4 s visibility timeout (conftest PARAMETERS), so the
 seconds what production does in minutes.
 """
 
+import io
+import math
 import time
 from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
+from pypdf import PdfReader
 
 from tests.integration.client import follow, submit, upload
 from tests.integration.conftest import VISIBILITY_TIMEOUT_SECONDS, LocalStack
@@ -29,13 +32,28 @@ def starts_logged(logs_dir: Path, job_id: str) -> int:
     return count
 
 
-def slow_pdf() -> bytes:
-    """A PDF whose 5,000 pages take 4-15 ms each to extract (idle to busy machine): 20-75 s,
-    always well past three visibility timeouts.
+# 3.4 KB a page: the upload stays under 100 MB however fast the machine.
+MAX_SLOW_PAGES = 30_000
+
+
+def slow_pdf(target_seconds: float = 40.0) -> bytes:
+    """A PDF whose text extraction takes about `target_seconds` on this machine, always well
+    past three visibility timeouts.
 
     Reading bytes is too fast (300 MB in under 4 s); parsing pages is what makes a long job.
+    A page's cost depends on the machine (2 ms on a quiet CI runner, 15 ms on a busy one), so
+    the page count comes from timing pypdf on a sample here rather than from a fixed number,
+    which once made the job end after 10 s on a fast runner.
     """
-    return pdf_bytes([" ".join(f"word{n}" for n in range(400))] * 5000)
+    page_text = " ".join(f"word{n}" for n in range(400))
+    sample_pages = 200
+    sample = PdfReader(io.BytesIO(pdf_bytes([page_text] * sample_pages)))
+    started = time.perf_counter()
+    for page in sample.pages:
+        page.extract_text()
+    seconds_per_page = (time.perf_counter() - started) / sample_pages
+    pages = min(MAX_SLOW_PAGES, max(5000, math.ceil(target_seconds / seconds_per_page)))
+    return pdf_bytes([page_text] * pages)
 
 
 def seconds_between(start: str, end: str) -> float:
