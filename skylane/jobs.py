@@ -55,6 +55,8 @@ class JobRecord:
     result: Any = None
     error: str | None = None
     request_hash: str | None = None
+    # FAILURE given by the reconciler (mark_lost), not by a run: the job may run again.
+    lost: bool = False
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> "JobRecord":
@@ -88,6 +90,7 @@ class JobRecord:
             result=decoded("result"),
             error=text("error"),
             request_hash=text("request_hash"),
+            lost=bool(item.get("lost", {}).get("BOOL", False)),
         )
 
 

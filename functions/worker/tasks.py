@@ -153,7 +153,8 @@ def _start_outcome(task: Task, job_id: str | None) -> StartOutcome:
     record = JobStore.from_settings().get(job_id) if job_id else None
     if record is not None and record.state is JobState.REVOKED:
         return StartOutcome.REVOKED
-    if record is not None and record.state in FINAL_STATES:
+    # A job the reconciler marked lost runs again, as mark_started allows on the worker.
+    if record is not None and record.state in FINAL_STATES and not record.lost:
         return StartOutcome.FINISHED
     return StartOutcome.STARTED
 

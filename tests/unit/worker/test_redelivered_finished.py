@@ -52,3 +52,31 @@ def test_a_redelivered_finished_job_is_acknowledged_without_running(
     assert "job already finished; redelivered message dropped" in logged
     assert "job started" not in logged
     assert store.get("job-f") == before
+
+
+def test_a_redelivered_job_that_was_marked_lost_runs_again(
+    tasks: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = JobStore.from_settings()
+    store.create("job-l", task=SEND_EMAIL.name, kind=SEND_EMAIL.kind, queue="default", inputs={})
+    seen = store.mark_started("job-l", task=SEND_EMAIL.name, queue="default")
+    assert seen
+    started = store.get("job-l")
+    assert started is not None
+    assert started.last_started_at is not None
+    assert store.mark_lost("job-l", started.last_started_at, "lost: worker vanished")
+    lost = store.get("job-l")
+    assert lost is not None
+    assert lost.state is JobState.FAILURE
+    assert lost.lost
+    sent: list[Any] = []
+    monkeypatch.setattr(messaging, "send_email", lambda *args: sent.append(args) or "again")
+
+    result = tasks.send_email.apply(
+        kwargs={"email": "a@example.com", "subject": "s", "body": "b"}, task_id="job-l"
+    )
+
+    # Its message came back (a redrive from the dead-letter queue): the email goes out.
+    assert result.state == "SUCCESS"
+    # (The record's own move out of FAILURE is mark_started's, tested with the job store.)
+    assert len(sent) == 1
