@@ -1,5 +1,7 @@
 """Small ASGI middlewares: a body-size limit and API Gateway stage prefixes."""
 
+import json
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # Job inputs must fit an SQS message; anything bigger is refused before it is read.
@@ -45,21 +47,28 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        body = (
-            b'{"detail":"Request body is larger than %d bytes; job inputs must fit in an SQS '
-            b'message. Upload large inputs with POST /uploads."}' % self.max_bytes
+        await send_json_error(
+            send,
+            413,
+            f"Request body is larger than {self.max_bytes} bytes; job inputs must fit in an SQS "
+            "message. Upload large inputs with POST /uploads.",
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+
+
+async def send_json_error(send: Send, status: int, detail: str) -> None:
+    """An error response in FastAPI's {"detail": ...} shape, from middleware outside the app."""
+    body = json.dumps({"detail": detail}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class StagePrefix:

@@ -5,10 +5,9 @@ the id API Gateway also writes to its access log. Locally (uvicorn) a client's X
 or a fresh uuid is used. Submissions made while the request runs carry it to the worker.
 """
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from functions.api.middleware import send_json_error
 from skylane import request_ids
 
 _HEADER_KEY = request_ids.HEADER.lower().encode()
@@ -29,7 +28,7 @@ class RequestId:
                 header.decode("latin-1") if header is not None else None,
             )
         except request_ids.InvalidRequestId as exc:
-            await _refuse(send, str(exc))
+            await send_json_error(send, 400, str(exc))
             return
 
         async def send_with_id(message: Message) -> None:
@@ -45,18 +44,3 @@ class RequestId:
 
         with request_ids.bound(request_id):
             await self.app(scope, receive, send_with_id)
-
-
-async def _refuse(send: Send, detail: str) -> None:
-    body = json.dumps({"detail": detail}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 400,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
