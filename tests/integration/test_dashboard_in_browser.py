@@ -78,6 +78,14 @@ def test_dashboard_follows_a_job_and_cancels_a_long_one(
     expect(page.locator("#detail-id")).to_have_text(job_id, timeout=WAIT_MS)
     expect(page.locator("#detail-inputs")).to_contain_text("From the dashboard")
     expect(page.locator("#detail-outcome")).to_contain_text("success")
+    # Its log lines, from the local CloudWatch Logs; the polls between searches skip the search.
+    accepted = page.locator("#detail-logs li").filter(has_text="job accepted")
+    expect(accepted).to_have_count(1, timeout=WAIT_MS)
+    with page.expect_request(
+        lambda request: f"jobs/{job_id}?logs=false" in request.url, timeout=WAIT_MS
+    ):
+        pass
+    expect(accepted).to_have_count(1)
 
     # A long job (thousands of PDF pages) runs with a progress bar until cancelled here.
     key = upload(local_stack.api_url, "long.pdf", slow_pdf(), "application/pdf")

@@ -15,12 +15,14 @@ from functions.api.schemas import JobDetail, JobList, JobSummary
 from skylane.aws import client
 from skylane.contracts import TASKS
 from skylane.job_listing import MAX_LIMIT, InvalidCursor, list_jobs
-from skylane.job_logs import job_logs, log_groups
+from skylane.job_logs import JobLogs, job_logs, log_groups
 from skylane.settings import get_settings
 from skylane.states import JobState
 from skylane.views import detail_view, summary_view
 
 router = APIRouter(tags=["status"])
+
+NOT_REQUESTED = "log lines not requested (logs=false)"
 
 # The known task names, so OpenAPI lists them and an unknown one is a 422.
 TaskName = StrEnum("TaskName", {spec.kind: name for name, spec in TASKS.items()})  # type: ignore[misc]
@@ -57,10 +59,24 @@ def get_jobs(
 
 
 @router.get("/jobs/{job_id}", responses={status.HTTP_404_NOT_FOUND: {"description": "No job"}})
-def get_job_detail(job_id: UUID) -> JobDetail:
+def get_job_detail(
+    job_id: UUID,
+    logs: Annotated[
+        bool,
+        Query(
+            description="Search CloudWatch Logs for the job's lines. A client polling the "
+            "detail can pass false between searches: FilterLogEvents has a low account-wide "
+            "rate quota."
+        ),
+    ] = True,
+) -> JobDetail:
     """A job in full: inputs, timestamps, attempts, result or error, and its log lines."""
     record = record_or_404(job_id)
-    logs = job_logs(client("logs"), log_groups(get_settings()), record)
+    found = (
+        job_logs(client("logs"), log_groups(get_settings()), record)
+        if logs
+        else JobLogs(None, NOT_REQUESTED)
+    )
     return JobDetail.model_validate(
-        {**detail_view(record, link_report), "logs": logs.lines, "logs_reason": logs.reason}
+        {**detail_view(record, link_report), "logs": found.lines, "logs_reason": found.reason}
     )

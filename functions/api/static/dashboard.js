@@ -6,8 +6,15 @@
 const POLL_MS = 2000;
 const FINAL = new Set(["SUCCESS", "FAILURE", "REVOKED"]);
 const DLQ_SUFFIX = "_dlq";
+// The detail searches CloudWatch Logs (FilterLogEvents, a low account-wide rate quota) at most
+// this often; the polls between ask for the record only (?logs=false).
+const LOGS_EVERY_MS = 10000;
+// The API searches up to 2 min past a job's end (skylane/job_logs.py AFTER_MARGIN); a search
+// after that finds nothing new, so the page stops searching.
+const LOGS_SETTLED_MS = 150000;
 
-const view = { cursor: null, detailId: null, timer: null };
+// logsAt: when the open detail's lines were last searched; logsSettled: they cannot change.
+const view = { cursor: null, detailId: null, timer: null, logsAt: 0, logsSettled: false };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, text, className) {
@@ -151,8 +158,27 @@ function cancelButton(jobId) {
 // ------------------------------------------------------------------ detail
 function openDetail(jobId) {
   view.detailId = jobId;
+  view.logsAt = 0;
+  view.logsSettled = false;
   $("detail").hidden = false;
   refresh();
+}
+
+function wantLogs() {
+  return !view.logsSettled && Date.now() - view.logsAt >= LOGS_EVERY_MS;
+}
+
+async function loadDetail() {
+  const withLogs = wantLogs();
+  const path = `jobs/${encodeURIComponent(view.detailId)}${withLogs ? "" : "?logs=false"}`;
+  const job = await api(path);
+  renderDetail(job);
+  if (!withLogs) return;
+  renderLogs(job);
+  view.logsAt = Date.now();
+  const ended = job.ended_at ? Date.parse(job.ended_at) : NaN;
+  view.logsSettled =
+    FINAL.has(job.state) && !job.logs_reason && Date.now() - ended > LOGS_SETTLED_MS;
 }
 
 function renderDetail(job) {
@@ -175,6 +201,9 @@ function renderDetail(job) {
   $("detail-outcome").textContent = failed
     ? job.error
     : job.result === null ? "(none yet)" : JSON.stringify(job.result, null, 2);
+}
+
+function renderLogs(job) {
   const logs = job.logs || [];
   $("detail-logs").replaceChildren(
     ...logs.map((line) =>
@@ -201,7 +230,7 @@ async function refresh() {
     const [queues, jobs] = await Promise.all([api("queues"), api(jobsQuery())]);
     renderQueues(queues);
     renderJobs(jobs);
-    if (view.detailId) renderDetail(await api(`jobs/${encodeURIComponent(view.detailId)}`));
+    if (view.detailId) await loadDetail();
     $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
     if (!$("problem").textContent.startsWith("Could not")) return;
     report(null);

@@ -89,3 +89,20 @@ def test_an_unreadable_cloudwatch_logs_still_answers_the_detail(
     assert detail.body["job_id"] == job_id
     assert detail.body["logs"] is None
     assert "CloudWatch Logs could not be read (AccessDeniedException" in detail.body["logs_reason"]
+
+
+def test_logs_false_answers_the_detail_without_searching_cloudwatch_logs(
+    invoke: Invoke, log_groups: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id = create_job()
+    put(log_groups, API_GROUP, job_id, "job accepted")
+    searched: list[str] = []
+    monkeypatch.setattr(jobs_route, "client", lambda service: searched.append(service))
+
+    detail = invoke("GET", f"/jobs/{job_id}?logs=false")
+
+    assert detail.status == 200, detail.body
+    assert detail.body["job_id"] == job_id
+    assert detail.body["logs"] is None
+    assert detail.body["logs_reason"] == "log lines not requested (logs=false)"
+    assert searched == []
