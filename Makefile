@@ -88,10 +88,15 @@ deploy: build
 # pip cross-installs each function's own dependencies for the Lambda platform: no Docker
 # needed. boto3 and botocore are left out: the python3.13 runtime provides them (30 MB).
 RUNTIME_PROVIDED := ^(boto3|botocore|s3transfer|jmespath)==
+# celery's `celery amqp` shell (celery/bin/amqp.py) is all that needs click-repl, and through it
+# prompt-toolkit and wcwidth (5 MB); a function that only sends or runs tasks never imports them
+# (tests/unit/api/test_function_imports.py).
+CELERY_SHELL_ONLY := ^(click-repl|prompt-toolkit|wcwidth)==
 # $(1): the dependency group, $(2): the function's package under functions/
 define build-function
 	$(UV) export --frozen --no-dev $(1) --no-emit-project --no-hashes --quiet \
-		| grep -Ev '$(RUNTIME_PROVIDED)' > $(ARTIFACTS_DIR)/requirements.txt
+		| grep -Ev '$(RUNTIME_PROVIDED)' | grep -Ev '$(CELERY_SHELL_ONLY)' \
+		> $(ARTIFACTS_DIR)/requirements.txt
 	$(UV) pip install --quiet --no-deps --python-platform aarch64-manylinux_2_28 \
 		--python-version $(LAMBDA_PYTHON) --only-binary :all: --target $(ARTIFACTS_DIR) \
 		-r $(ARTIFACTS_DIR)/requirements.txt
