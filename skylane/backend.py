@@ -33,7 +33,8 @@ class StartOutcome(Enum):
     REVOKED = "revoked"
     # A final record (SUCCESS/FAILURE): this message is a redelivery of a finished job, e.g.
     # one whose acknowledgement was lost with its worker. Running it again would repeat its
-    # side effects for nothing: its record can no longer change.
+    # side effects for nothing: its record can no longer change. Also a message whose attempt
+    # a retry has superseded (JobStore.mark_started): its successor runs the job.
     FINISHED = "finished"
 
 
@@ -80,6 +81,7 @@ class JobStoreBackend(BaseBackend):  # type: ignore[misc]  # celery ships no typ
                     task_id,
                     task=getattr(request, "task", "") or "",
                     queue=delivery.get("routing_key", "") or "",
+                    retries=int(getattr(request, "retries", 0) or 0),
                     raise_if_revoked=True,
                 )
             except JobRevoked:

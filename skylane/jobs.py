@@ -204,7 +204,13 @@ class JobStore:
 
     # ------------------------------------------------------------------ worker side
     def mark_started(
-        self, job_id: str, *, task: str, queue: str, raise_if_revoked: bool = False
+        self,
+        job_id: str,
+        *,
+        task: str,
+        queue: str,
+        retries: int = 0,
+        raise_if_revoked: bool = False,
     ) -> bool:
         """A worker began an attempt: count it and reset that attempt's progress.
 
@@ -212,6 +218,13 @@ class JobStore:
         write is refused and the attempt must not run. A job the reconciler marked lost
         (mark_lost) is the exception: its message came back (a redrive from the dead-letter
         queue, or a late redelivery), so it runs again and its record leaves FAILURE.
+        retries: the message's retry number (Celery's ``retries`` header: 0 for the first
+        message, n for the one the n-th retry sent). A message whose attempt a retry has
+        superseded is refused too: one with a lower number than the last attempt started, or
+        the same number once that attempt ended in RETRY. Such a message is back only because
+        its deletion was lost or is still on its way (skylane/sqs_deletes.py), while its
+        successor waits on SQS; running it would run the job twice. A worker that died mid-job
+        leaves its attempt STARTED, so that attempt's own message runs again.
         raise_if_revoked: raise JobRevoked when the job was cancelled while queued (the write
         is refused and the refusal says why, so no extra read is needed to find out).
         """
@@ -221,7 +234,7 @@ class JobStore:
             "SET #state = :started, started_at = if_not_exists(started_at, :now), "
             "last_started_at = :now, updated_at = :now, expires_at = :expires, "
             "task = if_not_exists(task, :task), #queue = if_not_exists(#queue, :queue), "
-            "created_at = if_not_exists(created_at, :now) "
+            "created_at = if_not_exists(created_at, :now), #retries = :msg_retries "
             "ADD attempts :one REMOVE #current, #total, #error, lost, ended_at",
             {
                 ":started": {"S": JobState.STARTED.value},
@@ -229,7 +242,11 @@ class JobStore:
                 ":one": {"N": "1"},
                 ":task": {"S": task},
                 ":queue": {"S": queue},
+                ":msg_retries": {"N": str(retries)},
+                ":retry_state": {"S": JobState.RETRY.value},
             },
+            extra_condition="(attribute_not_exists(#retries) OR #retries < :msg_retries "
+            "OR (#retries = :msg_retries AND #state <> :retry_state))",
             raise_if_revoked=raise_if_revoked,
             or_lost=True,
         )
@@ -398,6 +415,7 @@ class JobStore:
             "#result": "result",
             "#queue": "queue",
             "#traceback": "traceback",
+            "#retries": "retries",
         }
         used_names = {k: v for k, v in names.items() if k in expression or k in condition}
         used_values = {k: v for k, v in values.items() if k in expression or k in condition}

@@ -63,7 +63,8 @@ def test_a_new_attempt_counts_and_restarts_its_progress(store: JobStore) -> None
     assert retrying.state is JobState.RETRY
     assert retrying.error == "ConnectionError: S3 unreachable"
 
-    store.mark_started(job_id, task="skylane.process_large_file", queue="default")
+    # The retry's message: Celery's retries header is 1.
+    assert store.mark_started(job_id, task="skylane.process_large_file", queue="default", retries=1)
     assert store.record_progress(job_id, 1, 10, {})
     record = store.get(job_id)
     assert record is not None
@@ -166,3 +167,49 @@ def test_a_failure_a_run_reported_is_final(store: JobStore) -> None:
     record = store.get(job_id)
     assert record is not None
     assert record.state is JobState.FAILURE
+
+
+def start(store: JobStore, job_id: str, retries: int) -> bool:
+    return store.mark_started(
+        job_id, task="skylane.process_large_file", queue="default", retries=retries
+    )
+
+
+def test_a_message_a_retry_superseded_does_not_run_again(store: JobStore) -> None:
+    # The first attempt retried: its message was acknowledged, but its deletion can be lost
+    # (or still on its way), so SQS may give it back while the retry's message waits.
+    job_id = new_job(store)
+    assert start(store, job_id, retries=0)
+    assert store.record_retry(job_id, "ConnectionError: SES unavailable")
+    assert not start(store, job_id, retries=0)
+
+    # The retry's own message runs; once it runs, the first message still does not.
+    assert start(store, job_id, retries=1)
+    assert not start(store, job_id, retries=0)
+    record = store.get(job_id)
+    assert record is not None
+    assert (record.state, record.attempts) == (JobState.STARTED, 2)
+
+
+def test_a_crashed_attempts_own_message_runs_again(store: JobStore) -> None:
+    # A worker died mid-job: the attempt's record stays STARTED and its message comes back.
+    job_id = new_job(store)
+    assert start(store, job_id, retries=1)
+    assert start(store, job_id, retries=1)
+    assert start(store, job_id, retries=1)
+    record = store.get(job_id)
+    assert record is not None
+    assert (record.state, record.attempts) == (JobState.STARTED, 3)
+
+
+def test_a_lost_retried_job_redriven_from_the_dead_letter_queue_runs(store: JobStore) -> None:
+    job_id = new_job(store)
+    assert start(store, job_id, retries=0)
+    assert store.record_retry(job_id, "ConnectionError")
+    assert start(store, job_id, retries=1)
+    seen = store.get(job_id)
+    assert seen is not None
+    assert seen.last_started_at is not None
+    assert store.mark_lost(job_id, seen.last_started_at, "lost: worker vanished")
+
+    assert start(store, job_id, retries=1)
