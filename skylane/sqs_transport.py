@@ -16,15 +16,21 @@ Gives messages back, not copies. kombu returns a held message (at a warm shutdow
 job's process died) by publishing a copy of it, while the original stays hidden until its
 visibility timeout and then runs again: with prefetched messages, a SIGTERM would queue every
 one of them twice. Here the original is made visible again at once (`_restore`).
+
+Deletes in batches. kombu deletes each acknowledged message at once, one DeleteMessage per job;
+here a worker's acknowledgements wait up to a second to go out ten to a DeleteMessageBatch
+(skylane/sqs_deletes.py explains why the wait is safe). Only where the channel has an event
+loop: a worker's, whose prefork pool acknowledges on that loop's thread.
 """
 
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from kombu.transport import SQS, TRANSPORT_ALIASES
+from kombu.transport import SQS, TRANSPORT_ALIASES, virtual
 
 from skylane.aws import client
 from skylane.logs import logger
+from skylane.sqs_deletes import MAX_WAIT_SECONDS, DeleteBuffer
 
 ALIAS = "skylane-sqs"
 MAX_BACKOFF_SECONDS = 10.0
@@ -56,6 +62,8 @@ class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
         # The smallest prefetch count seen: Celery raises it for each ETA message it holds in
         # memory (skylane sends none: retries wait on SQS), and those occupy no pool process.
         self._base_prefetch = 0
+        self._deletes = DeleteBuffer(lambda: client("sqs"))
+        self._deletes_due = False
 
     def _on_messages_ready(self, queue: str, qname: str, messages: Any) -> int:
         if not isinstance(messages, dict):
@@ -90,6 +98,35 @@ class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
             self.hub.call_later(pause, self._schedule_queue, queue)
             return
         super()._loop1(queue, messages_fetched)
+
+    def basic_ack(self, delivery_tag: Any, multiple: bool = False) -> None:
+        try:
+            message = self.qos.get(delivery_tag)
+        except KeyError:
+            super().basic_ack(delivery_tag, multiple)
+            return
+        info = getattr(message, "delivery_info", None) or {}
+        sqs_message, queue_url = info.get("sqs_message"), info.get("sqs_queue")
+        if self.hub is None or not sqs_message or not queue_url:
+            super().basic_ack(delivery_tag, multiple)
+            return
+        # The prefetch slot is free now, as kombu frees it once its DeleteMessage returns.
+        virtual.Channel.basic_ack(self, delivery_tag)
+        job_id = (getattr(message, "headers", None) or {}).get("id")
+        self._deletes.add(queue_url, sqs_message["ReceiptHandle"], job_id)
+        if len(self._deletes) and not self._deletes_due:
+            self._deletes_due = True
+            self.hub.call_later(MAX_WAIT_SECONDS, self._flush_deletes)
+
+    def _flush_deletes(self) -> None:
+        self._deletes_due = False
+        self._deletes.flush()
+
+    def close(self) -> None:
+        # A warm shutdown sends what is waiting: otherwise each of those messages would come
+        # back after its visibility timeout, to be received and dropped as finished.
+        self._flush_deletes()
+        super().close()
 
     def _restore(self, message: Any, *args: Any, **kwargs: Any) -> None:
         info = getattr(message, "delivery_info", None) or {}
