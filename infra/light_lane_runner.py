@@ -14,16 +14,20 @@ receives, as on AWS.
 import argparse
 import hashlib
 import os
-import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from types import FrameType
 from typing import Any
 
+from infra.function_runner import (
+    Invoke,
+    function_invoker,
+    lambda_region,
+    physical_name,
+    run_until_stopped,
+)
 from infra.processes import LIGHT_FUNCTION, LIGHT_READY
-from infra.scheduler_runner import function_invoker
 from infra.schedules import load_template
 from skylane.aws import client
 
@@ -33,8 +37,6 @@ SQS_MAX_MESSAGES = 10
 # Shorter than the 20 s Lambda uses: a stopping stack never waits long for a receive to end.
 LONG_POLL_SECONDS = 5
 ERROR_PAUSE_SECONDS = 1.0
-
-Invoke = Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    region = lambda_region()
     queue_url = os.environ.get("LIGHT_QUEUE_URL", "")
     if not queue_url:
         print("LIGHT_QUEUE_URL is not set: no light queue to poll", file=sys.stderr)
@@ -187,27 +189,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         region=region,
         batch_size=sqs_event_batch_size(template, args.function),
     )
-    invoke = function_invoker(template, args.function, f"{args.stack_name}-{args.function}", region)
-    stop = threading.Event()
+    invoke = function_invoker(
+        template, args.function, physical_name(args.stack_name, args.function), region
+    )
 
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+    def poll_until_stopped(stop: threading.Event) -> None:
+        # A batch under way finishes and its records are deleted or left, then we exit.
+        while not stop.is_set():
+            try:
+                outcome = run_batch(sqs, source, invoke, args.wait_seconds)
+            except Exception as error:
+                # The emulator away for a moment: poll again, as Lambda's poller does.
+                print(f"receive failed, polling again: {error!r}", flush=True)
+                stop.wait(ERROR_PAUSE_SECONDS)
+                continue
+            if outcome.received:
+                print(describe(outcome), flush=True)
 
-    # A batch under way finishes and its records are deleted or left, then we exit.
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
-    print(f"{LIGHT_READY}: polling {queue_url} for {args.function}", flush=True)
-    while not stop.is_set():
-        try:
-            outcome = run_batch(sqs, source, invoke, args.wait_seconds)
-        except Exception as error:
-            # The emulator away for a moment: poll again, as Lambda's poller does.
-            print(f"receive failed, polling again: {error!r}", flush=True)
-            stop.wait(ERROR_PAUSE_SECONDS)
-            continue
-        if outcome.received:
-            print(describe(outcome), flush=True)
-    return 0
+    return run_until_stopped(
+        f"{LIGHT_READY}: polling {queue_url} for {args.function}", poll_until_stopped
+    )
 
 
 if __name__ == "__main__":

@@ -11,27 +11,25 @@ stdout (the handler's own log lines go to stderr, as with ``sam local invoke``).
 
 import argparse
 import contextlib
-import importlib
 import json
-import os
-import signal
 import sys
 import threading
-import time
 import traceback
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import FrameType
 from typing import Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
+from infra.function_runner import (
+    Invoke,
+    function_invoker,
+    lambda_region,
+    physical_name,
+    run_until_stopped,
+)
 from infra.processes import SCHEDULER_FUNCTION, SCHEDULER_READY
 from infra.schedule_expressions import ScheduleExpression, first_at_or_after
 from infra.schedules import (
-    LOCAL_ACCOUNT,
     Firing,
     ScheduleDefinition,
     find_schedule,
@@ -47,8 +45,6 @@ from infra.schedules import (
 # The wait for the next firing is cut into slices so that the wall clock is read again often:
 # a sleeping laptop stops the monotonic clock that a long wait measures.
 MAX_SLEEP_SECONDS = 30.0
-
-Invoke = Callable[[Any], Any]
 
 
 @dataclass(frozen=True)
@@ -135,45 +131,6 @@ def describe(outcome: Outcome) -> str:
     return f"{head}: answered {json.dumps(answer, default=str)}"
 
 
-class LocalLambdaContext(LambdaContext):
-    """The context Lambda passes a handler, for an invocation run on this machine."""
-
-    def __init__(
-        self, function_name: str, region: str, memory_mb: int, timeout_seconds: int
-    ) -> None:
-        self._function_name = function_name
-        self._function_version = "$LATEST"
-        self._invoked_function_arn = (
-            f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT}:function:{function_name}"
-        )
-        self._memory_limit_in_mb = memory_mb
-        self._aws_request_id = str(uuid.uuid4())
-        self._log_group_name = f"/aws/lambda/{function_name}"
-        self._log_stream_name = f"local/{self._aws_request_id}"
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:  # type: ignore[override]
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-def function_invoker(
-    template: Mapping[str, Any], function: str, physical_name: str, region: str
-) -> Invoke:
-    """Call ``function``'s handler (its Handler property) in this process, as Lambda would."""
-    resource = template["Resources"][function]
-    properties = resource.get("Properties", {})
-    function_globals = template.get("Globals", {}).get("Function", {})
-    module_name, _, attribute = properties["Handler"].rpartition(".")
-    handler = getattr(importlib.import_module(module_name), attribute)
-    memory = int(properties.get("MemorySize", function_globals.get("MemorySize", 128)))
-    timeout = int(properties.get("Timeout", function_globals.get("Timeout", 3)))
-
-    def invoke(payload: Any) -> Any:
-        return handler(payload, LocalLambdaContext(physical_name, region, memory, timeout))
-
-    return invoke
-
-
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m infra.scheduler_runner", description=__doc__)
     parser.add_argument("--stack-name", required=True, help="the local stack's name (for ARNs)")
@@ -207,47 +164,45 @@ def fire_once(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+    region = lambda_region()
     template = load_template()
     schedules = read_schedules(template, function=args.function)
-    physical_name = f"{args.stack_name}-{args.function}"
+    name = physical_name(args.stack_name, args.function)
 
     if args.fire is not None:
         schedule = find_schedule(schedules, args.fire)
         # The handler's logger binds stdout when it is imported: keep stdout for the answer.
         with contextlib.redirect_stdout(sys.stderr):
-            invoke = function_invoker(template, args.function, physical_name, region)
+            invoke = function_invoker(template, args.function, name, region)
             answer = fire_once(schedule, invoke, args.stack_name, region, args.kwargs)
         print(json.dumps(answer, default=str))
         return 0
 
-    invoke = function_invoker(template, args.function, physical_name, region)
+    invoke = function_invoker(template, args.function, name, region)
     start = args.start or datetime.now(UTC)
     print_table(schedules_table(schedules, start, datetime.now(UTC)))
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    # A firing under way finishes (its job record and message stay consistent), then we exit.
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
     timed = [Timed(schedule, schedule.parse(start)) for schedule in schedules]
-    print(f"{SCHEDULER_READY}: {len(timed)} schedules of {args.function}", flush=True)
-    run_schedules(
-        timed,
-        start,
-        render=lambda firing: render_payload(firing, args.stack_name, region),
-        invoke=invoke,
-        report=lambda outcome: print(describe(outcome), flush=True),
-        clock=lambda: datetime.now(UTC),
-        sleep=lambda seconds: stop.wait(min(seconds, MAX_SLEEP_SECONDS)),
-        should_stop=stop.is_set,
+
+    def fire_until_stopped(stop: threading.Event) -> None:
+        # A firing under way finishes (its job record and message stay consistent), then we
+        # exit.
+        run_schedules(
+            timed,
+            start,
+            render=lambda firing: render_payload(firing, args.stack_name, region),
+            invoke=invoke,
+            report=lambda outcome: print(describe(outcome), flush=True),
+            clock=lambda: datetime.now(UTC),
+            sleep=lambda seconds: stop.wait(min(seconds, MAX_SLEEP_SECONDS)),
+            should_stop=stop.is_set,
+        )
+        # Nothing left to fire (one-time schedules only): stay up, as the stack's other
+        # processes do, since a child that exits stops `make up`.
+        stop.wait()
+
+    return run_until_stopped(
+        f"{SCHEDULER_READY}: {len(timed)} schedules of {args.function}", fire_until_stopped
     )
-    # Nothing left to fire (one-time schedules only): stay up, as the stack's other processes
-    # do, since a child that exits stops `make up`.
-    stop.wait()
-    return 0
 
 
 if __name__ == "__main__":

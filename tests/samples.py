@@ -1,9 +1,12 @@
-"""Real sample inputs built in code: a PDF with text, an MP4 with a known duration."""
+"""Real sample inputs built in code: a PDF with text, an MP4 with a known duration, a PDF
+slow to read."""
 
 import io
+import math
 import struct
+import time
 
-from pypdf import PdfWriter
+from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ContentStream, DictionaryObject, NameObject
 
 
@@ -63,3 +66,27 @@ def mp4(*, timescale: int, duration: int, version: int = 0, moov_first: bool = F
     media = large_box(b"mdat", bytes(range(256)) * 40)
     body = moov + media if moov_first else media + moov
     return ftyp() + box(b"free", b"") + body
+
+
+# 3.4 KB a page: the upload stays under 100 MB however fast the machine.
+MAX_SLOW_PAGES = 30_000
+
+
+def slow_pdf(target_seconds: float = 40.0) -> bytes:
+    """A PDF whose text extraction takes about `target_seconds` on this machine, always well
+    past three visibility timeouts.
+
+    Reading bytes is too fast (300 MB in under 4 s); parsing pages is what makes a long job.
+    A page's cost depends on the machine (2 ms on a quiet CI runner, 15 ms on a busy one), so
+    the page count comes from timing pypdf on a sample here rather than from a fixed number,
+    which once made the job end after 10 s on a fast runner.
+    """
+    page_text = " ".join(f"word{n}" for n in range(400))
+    sample_pages = 200
+    sample = PdfReader(io.BytesIO(pdf_bytes([page_text] * sample_pages)))
+    started = time.perf_counter()
+    for page in sample.pages:
+        page.extract_text()
+    seconds_per_page = (time.perf_counter() - started) / sample_pages
+    pages = min(MAX_SLOW_PAGES, max(5000, math.ceil(target_seconds / seconds_per_page)))
+    return pdf_bytes([page_text] * pages)

@@ -4,7 +4,6 @@ SQS has no broadcast, so the job record is the only signal: a queued job is skip
 worker receives it, a running one stops at its next progress write.
 """
 
-import json
 import time
 from collections.abc import Iterator
 
@@ -14,7 +13,10 @@ import pytest
 from infra.processes import ChildProcess
 from tests.integration.client import follow, job_view, submit, upload
 from tests.integration.conftest import LocalStack
-from tests.integration.test_reliability import records, stop_every_worker, wait_until
+from tests.integration.job_records import records
+from tests.integration.log_files import job_messages
+from tests.integration.waiting import wait_until
+from tests.integration.workers import stop_every_worker
 
 pytestmark = pytest.mark.integration
 
@@ -23,11 +25,7 @@ MIB = 1024 * 1024
 
 def worker_lines(local_stack: LocalStack, worker: ChildProcess, job_id: str) -> list[str]:
     """The messages of a worker's JSON log lines about one job."""
-    found = []
-    for line in local_stack.logs.path(worker.name).read_text().splitlines():
-        if job_id in line and line.startswith("{"):
-            found.append(json.loads(line).get("message", ""))
-    return found
+    return job_messages(local_stack.logs.path(worker.name), job_id)
 
 
 def cancel(local_stack: LocalStack, view: str, job_id: str) -> httpx.Response:

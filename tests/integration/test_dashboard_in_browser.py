@@ -16,8 +16,8 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
 from tests.integration.client import submit, upload
 from tests.integration.conftest import LocalStack
-from tests.integration.test_nothing_lost import slow_pdf
-from tests.integration.test_reliability import stop_every_worker
+from tests.integration.workers import stop_every_worker
+from tests.samples import slow_pdf
 
 pytestmark = pytest.mark.integration
 

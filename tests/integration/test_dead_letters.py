@@ -9,7 +9,7 @@ import pytest
 from skylane.dead_letters import list_dead_letters, redrive
 from tests.integration.client import follow, submit
 from tests.integration.conftest import LocalStack
-from tests.integration.test_reliability import wait_until
+from tests.integration.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -20,6 +20,7 @@ import pytest
 from infra.processes import REPO_ROOT
 from tests.integration.client import follow, submit
 from tests.integration.conftest import LocalStack
+from tests.integration.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -79,12 +80,14 @@ def wait_until_shipped(
     local_stack: LocalStack, job_id: str, text: str, timeout: float = 30
 ) -> None:
     """Lines reach CloudWatch Logs a second or so after they are printed."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if any(text in e["message"] for e in shipped(local_stack, "WorkerLogGroupName", job_id)):
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"no worker line with {text!r} of job {job_id} reached CloudWatch Logs")
+    wait_until(
+        lambda: any(
+            text in e["message"] for e in shipped(local_stack, "WorkerLogGroupName", job_id)
+        ),
+        timeout,
+        f"a worker line with {text!r} of job {job_id} in CloudWatch Logs",
+        interval=0.2,
+    )
 
 
 def messages(lines: list[Printed]) -> list[tuple[str, str]]:
@@ -141,10 +144,11 @@ def test_a_retried_job_shows_the_retry_and_both_attempts_and_filters_work(
     ses.delete_identity(Identity=sender)
     try:
         job_id = submit(local_stack.api_url, "/send-email", EMAIL)
-        deadline = time.monotonic() + 30
-        while httpx.get(f"{local_stack.api_url}/task/{job_id}").json()["state"] != "RETRY":
-            assert time.monotonic() < deadline, "the job never went to RETRY"
-            time.sleep(0.05)
+        wait_until(
+            lambda: httpx.get(f"{local_stack.api_url}/task/{job_id}").json()["state"] == "RETRY",
+            30,
+            "the job to go to RETRY",
+        )
     finally:
         ses.verify_email_identity(EmailAddress=sender)
     assert follow(local_stack.api_url, job_id).final["state"] == "SUCCESS"

@@ -2,7 +2,6 @@
 light lane's poller invoking LightFunction's handler, and a Celery worker alongside."""
 
 import dataclasses
-import time
 from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
@@ -18,6 +17,7 @@ from skylane.settings import get_settings
 from skylane.submission import send_task, submit_job
 from tests.integration.client import follow, upload
 from tests.integration.conftest import LocalStack
+from tests.integration.waiting import wait_until
 from tests.samples import mp4
 
 pytestmark = pytest.mark.integration
@@ -53,15 +53,6 @@ def comparable(record: JobRecord | None) -> dict[str, Any]:
 
 def light_log(local_stack: LocalStack) -> str:
     return local_stack.logs.path("light").read_text()
-
-
-def wait_for(check: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"no {what} after {timeout} s")
 
 
 def test_the_same_task_runs_on_either_lane_with_the_same_record(
@@ -142,7 +133,7 @@ def test_a_message_no_lane_can_run_ends_in_the_light_dead_letter_queue(
         return any(message["Body"] == body for message in parked)
 
     # Three receives (MaxReceiveCount) a visibility timeout apart, then SQS's redrive.
-    wait_for(in_dead_letter_queue, 90, "poison message in the light DLQ")
+    wait_until(in_dead_letter_queue, 90, "the poison message in the light DLQ", interval=0.2)
     assert f"left for redelivery: {sent}" in light_log(local_stack)
 
 

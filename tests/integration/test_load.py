@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from tests.integration.conftest import LocalStack
-from tests.integration.test_reliability import records, wait_until
+from tests.integration.job_records import records
+from tests.integration.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -4,56 +4,21 @@ The session's queues have a 4 s visibility timeout (conftest PARAMETERS), so the
 seconds what production does in minutes.
 """
 
-import io
-import math
 import time
 from datetime import datetime
-from pathlib import Path
 
 import httpx
 import pytest
-from pypdf import PdfReader
 
 from tests.integration.client import follow, submit, upload
 from tests.integration.conftest import VISIBILITY_TIMEOUT_SECONDS, LocalStack
-from tests.integration.test_reliability import records, stop_every_worker, wait_until
-from tests.samples import pdf_bytes
+from tests.integration.job_records import records
+from tests.integration.log_files import starts_logged
+from tests.integration.waiting import wait_until
+from tests.integration.workers import stop_every_worker
+from tests.samples import pdf_bytes, slow_pdf
 
 pytestmark = pytest.mark.integration
-
-
-def starts_logged(logs_dir: Path, job_id: str, pattern: str = "worker-*.log") -> int:
-    """'job started' lines for `job_id` in the workers' logs (those `pattern` names)."""
-    count = 0
-    for log in logs_dir.glob(pattern):
-        for line in log.read_text(errors="replace").splitlines():
-            if job_id in line and '"job started"' in line:
-                count += 1
-    return count
-
-
-# 3.4 KB a page: the upload stays under 100 MB however fast the machine.
-MAX_SLOW_PAGES = 30_000
-
-
-def slow_pdf(target_seconds: float = 40.0) -> bytes:
-    """A PDF whose text extraction takes about `target_seconds` on this machine, always well
-    past three visibility timeouts.
-
-    Reading bytes is too fast (300 MB in under 4 s); parsing pages is what makes a long job.
-    A page's cost depends on the machine (2 ms on a quiet CI runner, 15 ms on a busy one), so
-    the page count comes from timing pypdf on a sample here rather than from a fixed number,
-    which once made the job end after 10 s on a fast runner.
-    """
-    page_text = " ".join(f"word{n}" for n in range(400))
-    sample_pages = 200
-    sample = PdfReader(io.BytesIO(pdf_bytes([page_text] * sample_pages)))
-    started = time.perf_counter()
-    for page in sample.pages:
-        page.extract_text()
-    seconds_per_page = (time.perf_counter() - started) / sample_pages
-    pages = min(MAX_SLOW_PAGES, max(5000, math.ceil(target_seconds / seconds_per_page)))
-    return pdf_bytes([page_text] * pages)
 
 
 def seconds_between(start: str, end: str) -> float:

@@ -8,7 +8,7 @@ import pytest
 from tests.integration.client import follow, submit
 from tests.integration.conftest import LocalStack
 from tests.integration.cuttable_proxy import CuttableProxy
-from tests.integration.test_reliability import stop_every_worker
+from tests.integration.workers import stop_every_worker
 
 pytestmark = pytest.mark.integration
 

@@ -1,6 +1,5 @@
 """Retries, priorities, shutdowns and outages, through the real parts."""
 
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -11,44 +10,17 @@ import pytest
 from infra.emulator import free_port
 from infra.processes import child_environment, start_api
 from tests.integration.client import follow, submit, upload
-from tests.integration.conftest import LONG_POLL_SECONDS, LocalStack
+from tests.integration.conftest import LocalStack
+from tests.integration.job_records import records
+from tests.integration.waiting import wait_until
+from tests.integration.workers import stop_every_worker
 
 pytestmark = pytest.mark.integration
-
-
-def records(local_stack: LocalStack, job_ids: list[str]) -> dict[str, dict[str, Any]]:
-    dynamodb = local_stack.client("dynamodb")
-    found: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(job_ids), 100):
-        keys = [{"job_id": {"S": job_id}} for job_id in job_ids[start : start + 100]]
-        response = dynamodb.batch_get_item(
-            RequestItems={local_stack.table: {"Keys": keys, "ConsistentRead": True}}
-        )
-        for item in response["Responses"][local_stack.table]:
-            found[item["job_id"]["S"]] = item
-    return found
-
-
-def wait_until(condition: Any, timeout: float, what: str, interval: float = 0.05) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def state_of(local_stack: LocalStack, job_id: str) -> str:
     state: str = httpx.get(f"{local_stack.api_url}/task/{job_id}", timeout=10).json()["state"]
     return state
-
-
-def stop_every_worker(local_stack: LocalStack) -> None:
-    for worker in list(local_stack.workers):
-        local_stack.stop_worker(worker)
-    # A receive the stopped worker left open can still take a message, which would then wait
-    # out its visibility timeout: let those receives end before sending anything.
-    time.sleep(LONG_POLL_SECONDS + 1)
 
 
 def test_a_transient_failure_is_retried_with_countdown_then_succeeds(

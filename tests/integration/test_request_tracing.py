@@ -1,44 +1,18 @@
 """One request id from the client through the API process, SQS and the worker's log lines,
 and the job's metrics as an EMF line on the worker's stdout."""
 
-import json
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from tests.integration.client import follow
 from tests.integration.conftest import LocalStack
+from tests.integration.log_files import job_lines, job_messages, wait_for_lines
 
 pytestmark = pytest.mark.integration
-
-
-def json_lines(path: Path) -> list[dict[str, Any]]:
-    lines = []
-    for raw in path.read_text(encoding="utf-8").splitlines():
-        if raw.startswith("{"):
-            try:
-                lines.append(json.loads(raw))
-            except json.JSONDecodeError:
-                continue
-    return lines
-
-
-def wait_for_lines(path: Path, wanted: Any, timeout: float = 30) -> list[dict[str, Any]]:
-    """The JSON lines of a child's log that `wanted` accepts, once there is at least one.
-
-    The child's output reaches its log file through a reader thread, a moment after the job's
-    state is written: wait for it rather than race it.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        found = [line for line in json_lines(path) if wanted(line)]
-        if found or time.monotonic() > deadline:
-            return found
-        time.sleep(0.2)
 
 
 def log_of_worker_that_finished(local_stack: LocalStack, job_id: str, timeout: float = 30) -> Path:
@@ -47,10 +21,7 @@ def log_of_worker_that_finished(local_stack: LocalStack, job_id: str, timeout: f
     while True:
         for worker in local_stack.workers:
             path = local_stack.logs.path(worker.name)
-            if any(
-                line.get("job_id") == job_id and line.get("message") == "job finished"
-                for line in json_lines(path)
-            ):
+            if "job finished" in job_messages(path, job_id):
                 return path
         if time.monotonic() > deadline:
             names = [worker.name for worker in local_stack.workers]
@@ -79,15 +50,15 @@ def test_a_request_id_follows_the_job_from_the_api_into_the_worker(
     assert any(line.get("job_id") == job_id for line in api_lines), api_lines
 
     worker_log = log_of_worker_that_finished(local_stack, job_id)
-    job_lines = [line for line in json_lines(worker_log) if line.get("job_id") == job_id]
+    lines = job_lines(worker_log, job_id)
     # The worker's own lines and Celery's ("succeeded in ...") carry the whole job context.
-    assert {line["message"] for line in job_lines} >= {"job started", "job finished"}
-    for line in job_lines:
+    assert {line["message"] for line in lines} >= {"job started", "job finished"}
+    for line in lines:
         assert line["request_id"] == request_id, line
         assert line["task"] == "skylane.send_email", line
         assert line["queue"] == "default", line
         assert line["attempt"] == 1, line
-    assert any("succeeded" in str(line["message"]) for line in job_lines), job_lines
+    assert any("succeeded" in str(line["message"]) for line in lines), lines
 
     metrics = wait_for_lines(
         worker_log,

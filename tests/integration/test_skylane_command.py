@@ -13,7 +13,7 @@ import pytest
 
 from infra.processes import REPO_ROOT
 from tests.integration.conftest import LocalStack
-from tests.integration.test_reliability import stop_every_worker
+from tests.integration.workers import stop_every_worker
 
 pytestmark = pytest.mark.integration
 

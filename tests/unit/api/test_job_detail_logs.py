@@ -12,9 +12,9 @@ import pytest
 from functions.api.routes import jobs as jobs_route
 from skylane.aws import reset_clients
 from skylane.jobs import JobStore
-from skylane.log_search import to_millis
 from skylane.settings import get_settings
 from tests.unit.api.conftest import Invoke
+from tests.unit.logs_helpers import logs_client, make_log_groups, put_lines
 
 API_GROUP = "/aws/lambda/skylane-test-ApiFunction-abc"
 WORKER_GROUP = "/ecs/skylane-test/worker"
@@ -26,11 +26,7 @@ def log_groups(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("WORKER_LOG_GROUP", WORKER_GROUP)
     get_settings.cache_clear()
     reset_clients()
-    logs = boto3.client("logs", region_name="us-east-1")
-    for group in (API_GROUP, WORKER_GROUP):
-        logs.create_log_group(logGroupName=group)
-        logs.create_log_stream(logGroupName=group, logStreamName="s")
-    return logs
+    return make_log_groups(logs_client(), (API_GROUP, WORKER_GROUP))
 
 
 def create_job() -> str:
@@ -43,11 +39,7 @@ def create_job() -> str:
 
 def put(logs: Any, group: str, job_id: str, message: str, level: str = "INFO") -> None:
     text = json.dumps({"level": level, "message": message, "job_id": job_id})
-    logs.put_log_events(
-        logGroupName=group,
-        logStreamName="s",
-        logEvents=[{"timestamp": to_millis(datetime.now(UTC)), "message": text}],
-    )
+    put_lines(logs, group, (datetime.now(UTC), text))
 
 
 def test_the_detail_lists_the_jobs_lines_from_the_api_and_the_worker(

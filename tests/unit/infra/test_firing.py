@@ -6,7 +6,7 @@ from typing import Any
 
 import boto3
 
-from infra.scheduler_runner import function_invoker
+from infra.function_runner import function_invoker
 from infra.schedules import Firing, find_schedule, load_template, read_schedules, render_payload
 from skylane.jobs import JobStore
 from tests.unit.conftest import REGION

@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -26,6 +25,7 @@ from infra.log_shipping import (
     truncate,
 )
 from skylane.log_search import COMPONENTS, Component, to_millis
+from tests.unit.logs_helpers import logs_client, make_log_groups
 
 GROUPS = {
     "api": "/aws/lambda/skylane-test-ApiFunction-ABC",
@@ -52,15 +52,8 @@ class Collected:
 @pytest.fixture
 def logs() -> Iterator[Any]:
     with mock_aws():
-        client = boto3.client(
-            "logs",
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        for group in GROUPS.values():
-            client.create_log_group(logGroupName=group)
-        yield client
+        # No stream: the shipping creates each child's own.
+        yield make_log_groups(logs_client(), GROUPS.values(), stream=None)
 
 
 def all_events(logs: Any, group: str) -> list[dict[str, Any]]:

@@ -4,20 +4,15 @@ failing invocation does not stop it."""
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
-
 from infra.scheduler_runner import (
-    LocalLambdaContext,
     Outcome,
     Timed,
     describe,
-    function_invoker,
     run_schedules,
 )
 from infra.schedules import (
     Firing,
     ScheduleDefinition,
-    load_template,
     render_payload,
 )
 
@@ -196,28 +191,3 @@ def test_a_duplicate_is_described_as_one() -> None:
         "Cleanup (due 2026-11-28T01:58:30Z, fired 1.5 s after, execution e): "
         "job j (t) duplicate delivery, already accepted"
     )
-
-
-def test_the_lambda_context_looks_like_lambdas() -> None:
-    context = LocalLambdaContext("skylane-local-SchedulerFunction", "us-east-1", 256, 30)
-    assert context.function_name == "skylane-local-SchedulerFunction"
-    assert context.invoked_function_arn == (
-        "arn:aws:lambda:us-east-1:123456789012:function:skylane-local-SchedulerFunction"
-    )
-    assert context.memory_limit_in_mb == 256
-    assert 29_000 < context.get_remaining_time_in_millis() <= 30_000
-    assert context.aws_request_id != LocalLambdaContext("f", "us-east-1", 128, 3).aws_request_id
-
-
-def test_the_invoker_calls_the_templates_handler(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[tuple[Any, Any]] = []
-    monkeypatch.setattr(
-        "functions.scheduler.handler.handler", lambda event, context: seen.append((event, context))
-    )
-    invoke = function_invoker(load_template(), "SchedulerFunction", "stack-Fn", "us-east-1")
-    invoke({"task": "t"})
-    event, context = seen[0]
-    assert event == {"task": "t"}
-    # The template's MemorySize and Timeout for the function.
-    assert context.memory_limit_in_mb == 256
-    assert 0 < context.get_remaining_time_in_millis() <= 30_000

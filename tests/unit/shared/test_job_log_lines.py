@@ -11,9 +11,9 @@ from botocore.stub import Stubber
 
 from skylane.job_logs import AFTER_MARGIN, BEFORE_MARGIN, job_logs, log_groups
 from skylane.jobs import JobRecord, iso
-from skylane.log_search import to_millis
 from skylane.settings import Settings
 from skylane.states import JobState
+from tests.unit.logs_helpers import logs_client, make_log_groups, put_lines
 
 JOB = "3f1c2d4e-0000-4000-8000-000000000001"
 OTHER = "3f1c2d4e-0000-4000-8000-000000000002"
@@ -40,30 +40,18 @@ def line(message: str, job_id: str = JOB, level: str = "INFO") -> str:
 
 @pytest.fixture
 def logs(aws: dict[str, Any]) -> Any:
-    client = boto3.client("logs", region_name="us-east-1")
-    for group in GROUPS.values():
-        client.create_log_group(logGroupName=group)
-        client.create_log_stream(logGroupName=group, logStreamName="s")
-    return client
-
-
-def put(logs: Any, group: str, *events: tuple[datetime, str]) -> None:
-    logs.put_log_events(
-        logGroupName=group,
-        logStreamName="s",
-        logEvents=[{"timestamp": to_millis(at), "message": text} for at, text in events],
-    )
+    return make_log_groups(logs_client(), GROUPS.values())
 
 
 def test_the_jobs_lines_from_every_group_in_time_order_and_nothing_else(logs: Any) -> None:
     at = CREATED + timedelta(seconds=1)
-    put(
+    put_lines(
         logs,
         GROUPS["api"],
         (at, line("job accepted")),
         (at + timedelta(seconds=1), line("job accepted", job_id=OTHER)),
     )
-    put(
+    put_lines(
         logs,
         GROUPS["worker"],
         (at + timedelta(seconds=2), line("job started")),
@@ -99,7 +87,7 @@ def test_the_jobs_lines_from_every_group_in_time_order_and_nothing_else(logs: An
 
 def test_only_lines_within_the_jobs_lifetime_and_its_margins_are_read(logs: Any) -> None:
     # Another run of the same id long before (a replayed id) or long after is not this job's.
-    put(
+    put_lines(
         logs,
         GROUPS["worker"],
         (CREATED - BEFORE_MARGIN - timedelta(seconds=1), line("too early")),
@@ -118,7 +106,7 @@ def test_only_lines_within_the_jobs_lifetime_and_its_margins_are_read(logs: Any)
 
 def test_a_running_job_is_searched_up_to_now(logs: Any) -> None:
     now = CREATED + timedelta(minutes=10)
-    put(logs, GROUPS["worker"], (now - timedelta(seconds=5), line("still going")))
+    put_lines(logs, GROUPS["worker"], (now - timedelta(seconds=5), line("still going")))
 
     found = job_logs(logs, GROUPS, record(ended=None), now=lambda: now)
 
@@ -127,12 +115,12 @@ def test_a_running_job_is_searched_up_to_now(logs: Any) -> None:
 
 def test_a_chatty_job_shows_its_first_lines_and_says_there_are_more(logs: Any) -> None:
     start = CREATED + timedelta(seconds=1)
-    put(
+    put_lines(
         logs,
         GROUPS["worker"],
         *[(start + timedelta(milliseconds=n), line(f"worker {n}")) for n in range(0, 40, 2)],
     )
-    put(
+    put_lines(
         logs,
         GROUPS["api"],
         *[(start + timedelta(milliseconds=n), line(f"api {n}")) for n in range(1, 40, 2)],

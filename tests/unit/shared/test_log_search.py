@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
@@ -19,8 +18,8 @@ from skylane.log_search import (
     parse_since,
     parse_timestamp,
     search,
-    to_millis,
 )
+from tests.unit.logs_helpers import logs_client, make_log_groups, put_lines
 
 OUTPUTS = {
     "ApiLogGroupName": "/aws/lambda/t-ApiFunction-A",
@@ -42,24 +41,11 @@ def json_line(at: datetime, message: str, level: str = "INFO", **keys: Any) -> s
 @pytest.fixture
 def logs() -> Iterator[Any]:
     with mock_aws():
-        client = boto3.client(
-            "logs",
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        for group in GROUPS.values():
-            client.create_log_group(logGroupName=group)
-            client.create_log_stream(logGroupName=group, logStreamName="s")
-        yield client
+        yield make_log_groups(logs_client(), GROUPS.values())
 
 
 def put(logs: Any, component: str, *lines: tuple[datetime, str]) -> None:
-    logs.put_log_events(
-        logGroupName=GROUPS[component],
-        logStreamName="s",
-        logEvents=[{"timestamp": to_millis(at), "message": text} for at, text in lines],
-    )
+    put_lines(logs, GROUPS[component], *lines)
 
 
 def at(seconds: float) -> datetime:
