@@ -6,12 +6,15 @@ received from SQS, so the records carry exactly what the wire carries.
 
 import importlib
 import sys
+import time
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
+from functions.worker import messaging
 from infra.light_lane_runner import EventSource, lambda_event
 from skylane.aws import reset_clients
 from skylane.celery_app import get_celery_app
@@ -156,3 +159,50 @@ def test_a_job_cancelled_while_queued_never_runs(
     assert record is not None
     assert record.state is JobState.REVOKED
     assert record.result is None
+
+
+def test_a_transient_failure_is_retried_through_a_delayed_message_then_succeeds(
+    handler: ModuleType, light_queue: EventSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id = notify(5)
+    real_send = messaging.send_notification
+    calls: list[int] = []
+
+    def throttled_once(topic_arn: str, user_id: int, message: str) -> str:
+        calls.append(user_id)
+        if len(calls) == 1:
+            raise ClientError(
+                {"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "Publish"
+            )
+        return real_send(topic_arn, user_id, message)
+
+    monkeypatch.setattr(messaging, "send_notification", throttled_once)
+
+    # The first attempt: SNS throttles. The record is not a batch failure (its message is done
+    # with); the retry is a new message on the light queue, delayed by the countdown.
+    assert handler.handler(receive_event(light_queue), Context()) == {"batchItemFailures": []}
+    record = JobStore.from_settings().get(job_id)
+    assert record is not None
+    assert record.state is JobState.RETRY
+    assert "Throttling" in (record.error or "")
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=light_queue.queue_url, AttributeNames=["ApproximateNumberOfMessagesDelayed"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"
+
+    # Once the countdown (RETRY_COUNTDOWN_SECONDS=1 here) is over, the retry's message runs.
+    event: dict[str, Any] = {"Records": []}
+    for _ in range(50):
+        event = receive_event(light_queue)
+        if event["Records"]:
+            break
+        time.sleep(0.1)
+    (retried,) = event["Records"]
+    assert handler.lane().decode(retried).headers["retries"] == 1
+    assert handler.handler(event, Context()) == {"batchItemFailures": []}
+
+    record = JobStore.from_settings().get(job_id)
+    assert record is not None
+    assert record.state is JobState.SUCCESS
+    assert record.attempts == 2
+    assert calls == [5, 5]
