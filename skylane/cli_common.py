@@ -4,6 +4,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from skylane.stack_api import StackApi
 from skylane.stack_target import StackTarget, resolve_target
 
 
@@ -28,6 +29,13 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
 def target_from(args: Any) -> StackTarget:
     target: StackTarget = resolve_target(args.stack, args.region, args.state)
     return target
+
+
+def stack_api_for(target: StackTarget, token: str | None) -> StackApi:
+    """The client for the stack's API, authenticated as the stack asks: a bearer token (JWT),
+    or SigV4 signatures with the caller's AWS credentials (IAM)."""
+    sigv4_region = target.region if target.api_auth == "IAM" and not token else None
+    return StackApi(api_url_of(target), token=token, sigv4_region=sigv4_region)
 
 
 def api_url_of(target: StackTarget) -> str:

@@ -23,6 +23,8 @@ class StackTarget:
     # (boto3 then finds the caller's credentials itself).
     endpoint_env: dict[str, str] = field(default_factory=dict)
     local: bool = False
+    # The template's ApiAuth parameter: NONE, JWT or IAM (IAM: requests are SigV4-signed).
+    api_auth: str = "NONE"
 
     def output(self, name: str) -> str:
         try:
@@ -61,7 +63,7 @@ def local_target(state_path: Path | None = None) -> StackTarget:
 
 
 def deployed_target(stack_name: str, region: str | None = None) -> StackTarget:
-    """A deployed stack, by name, through the caller's AWS credentials (not run in tests)."""
+    """A deployed stack, by name, through the caller's AWS credentials."""
     import boto3
 
     session = boto3.Session(region_name=region)
@@ -71,12 +73,17 @@ def deployed_target(stack_name: str, region: str | None = None) -> StackTarget:
     except cloudformation.exceptions.ClientError as error:
         raise LookupError(f"no deployed stack {stack_name!r}: {error}") from error
     outputs = {item["OutputKey"]: item["OutputValue"] for item in stacks[0].get("Outputs", [])}
+    parameters = {
+        item["ParameterKey"]: item.get("ParameterValue", "")
+        for item in stacks[0].get("Parameters", [])
+    }
     api_url = outputs.get("ApiUrl")
     return StackTarget(
         name=stack_name,
         region=session.region_name or "us-east-1",
         outputs=outputs,
         api_url=api_url.rstrip("/") if api_url else None,
+        api_auth=parameters.get("ApiAuth") or "NONE",
     )
 
 

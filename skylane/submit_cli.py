@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from skylane.cli_common import CommandError, add_target_arguments, api_url_of, target_from
+from skylane.cli_common import CommandError, add_target_arguments, stack_api_for, target_from
 from skylane.stack_api import ApiError, StackApi
 
 
@@ -123,7 +123,7 @@ def submit(args: argparse.Namespace, api: StackApi) -> str:
 def run_submit(args: argparse.Namespace) -> int:
     from skylane.watch_cli import watch_job
 
-    api = StackApi(api_url_of(target_from(args)), token=args.token)
+    api = stack_api_for(target_from(args), args.token)
     try:
         job_id = submit(args, api)
     except ApiError as error:

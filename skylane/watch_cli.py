@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol, TextIO
 
-from skylane.cli_common import CommandError, add_target_arguments, api_url_of, target_from
+from skylane.cli_common import CommandError, add_target_arguments, stack_api_for, target_from
 from skylane.stack_api import ApiError, StackApi
 
 EXIT_CODES = {"SUCCESS": 0, "FAILURE": 1, "REVOKED": 1}
@@ -202,5 +202,5 @@ def watch_job(
 
 
 def run_watch(args: argparse.Namespace) -> int:
-    api = StackApi(api_url_of(target_from(args)), token=args.token)
+    api = stack_api_for(target_from(args), args.token)
     return watch_job(api, args.job_id, args.timeout, args.interval)
