@@ -13,6 +13,7 @@ every process's lines; deployed, the stack's log groups. Wired into skylane/cli.
 """
 
 import argparse
+import signal
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
@@ -125,6 +126,9 @@ def run_logs(args: argparse.Namespace) -> int:
     show_job = args.job_id is None
     options: dict[str, Any] = {"level": args.level, "components": args.component}
     if args.follow:
+        # A script that starts us in the background (`&`) sets SIGINT to ignored; the way to end
+        # a follow is still SIGINT (Ctrl-C).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             print_lines(
                 console, follow(logs, groups, args.job_id, since=since, **options), show_job

@@ -185,6 +185,10 @@ def test_an_unknown_job_has_no_lines_and_says_so(local_stack: LocalStack) -> Non
     assert "no log lines of job 00000000-0000-4000-8000-000000000000" in done.stderr
 
 
+def ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def test_follow_prints_new_lines_of_the_chosen_component_as_they_come(
     local_stack: LocalStack, tmp_path: Path
 ) -> None:
@@ -196,7 +200,15 @@ def test_follow_prints_new_lines_of_the_chosen_component_as_they_come(
     with (
         errors.open("w") as stderr,
         subprocess.Popen(
-            argv, cwd=REPO_ROOT, env=cli_env(), stdout=subprocess.PIPE, stderr=stderr, text=True
+            argv,
+            cwd=REPO_ROOT,
+            env=cli_env(),
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            # Started as a script's background job is: with SIGINT ignored. SIGINT must still
+            # end the follow.
+            preexec_fn=ignore_sigint,
         ) as process,
     ):
 
