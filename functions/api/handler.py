@@ -3,11 +3,14 @@
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mangum import Mangum
+from functions.api.cold_start import collector_paused
 
-from functions.api.app import app
-from skylane.logs import logger
-from skylane.tracing import traced
+with collector_paused():
+    from mangum import Mangum
+
+    from functions.api.app import app
+    from skylane.logs import logger
+    from skylane.tracing import traced
 
 if TYPE_CHECKING:
     # Only a type: importing it at run time would cost the cold start a module or three.
