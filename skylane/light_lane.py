@@ -11,7 +11,11 @@ job cancelled while queued ends in Ignore and stays REVOKED.
 What happens to the record is what the worker does to its message:
 
 - the request acknowledged it, or rejected it without requeue (a finished, failed, retried or
-  cancelled job): settled, SQS may delete it;
+  cancelled job): settled, SQS may delete it. Except a rejected record whose job is still
+  STARTED or PROGRESS: the attempt neither ended nor stored a retry, which is what a retry
+  whose message could not be sent looks like (Celery turns that into Reject). Deleting it
+  would lose the job, so it is left for redelivery, as kombu leaves a rejected message on a
+  worker queue with a redrive policy;
 - anything else (undecodable body, unknown task, a request that asked for a requeue, an error
   outside the task such as the job table being unreachable): RecordNotSettled, which the
   handler reports as a batch item failure. SQS makes the record visible again after the
@@ -27,7 +31,9 @@ from celery import Celery
 from celery.worker.request import Request
 
 from skylane.contracts import QueueName
+from skylane.jobs import JobStore
 from skylane.logs import logger
+from skylane.states import JobState
 
 
 class RecordNotSettled(Exception):
@@ -67,6 +73,12 @@ class LightLane:
         self._connection = app.connection_for_read()
         self._channel = self._connection.default_channel
         self._hostname = f"light@{socket.gethostname()}"
+
+    @staticmethod
+    def _still_running(job_id: str) -> bool:
+        """Read only for a rejected record: failures and retries, not the common case."""
+        record = JobStore.from_settings().get(job_id)
+        return record is not None and record.state in (JobState.STARTED, JobState.PROGRESS)
 
     def decode(self, record: dict[str, Any]) -> Any:
         """The kombu message the worker would have received for ``record``."""
@@ -110,6 +122,8 @@ class LightLane:
             logger.exception("light lane: record not run", extra=keys)
             raise RecordNotSettled(f"{type(error).__name__}: {error}") from error
         outcome = settled[-1] if settled else "unsettled"
+        if outcome == "rejected" and self._still_running(str(keys["job_id"])):
+            outcome = "rejected while running"
         if outcome not in ("acknowledged", "rejected"):
             logger.error(
                 "light lane: record left for redelivery", extra={**keys, "outcome": outcome}

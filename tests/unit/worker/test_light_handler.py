@@ -55,6 +55,10 @@ def handler(light_queue: EventSource) -> ModuleType:
     """functions.light.handler with the tasks registered on this test's Celery app."""
     for name in ("functions.worker.tasks", "functions.light.handler"):
         sys.modules.pop(name, None)
+    # Imported by name first: the handler's `from functions.worker import tasks` would
+    # otherwise find the package's attribute, the module an earlier test imported, whose app
+    # was built without this test's light queue.
+    importlib.import_module("functions.worker.tasks")
     return importlib.import_module("functions.light.handler")
 
 
@@ -206,3 +210,27 @@ def test_a_transient_failure_is_retried_through_a_delayed_message_then_succeeds(
     assert record.state is JobState.SUCCESS
     assert record.attempts == 2
     assert calls == [5, 5]
+
+
+def test_a_retry_that_cannot_be_sent_leaves_its_record_for_redelivery(
+    handler: ModuleType, light_queue: EventSource, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job_id = notify(6)
+
+    def throttled(topic_arn: str, user_id: int, message: str) -> str:
+        raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "Publish")
+
+    monkeypatch.setattr(messaging, "send_notification", throttled)
+    event = receive_event(light_queue)
+    # SQS refuses the retry's message (the queue is gone by the time it is sent): Celery turns
+    # that into Reject, and the job has neither ended nor stored a retry.
+    boto3.client("sqs").delete_queue(QueueUrl=light_queue.queue_url)
+
+    answer = handler.handler(event, Context())
+
+    # Reported failed: SQS gives the record back after its visibility timeout (and to the
+    # light DLQ after maxReceiveCount), so the job runs again instead of being dropped.
+    assert answer == {"batchItemFailures": [{"itemIdentifier": event["Records"][0]["messageId"]}]}
+    record = JobStore.from_settings().get(job_id)
+    assert record is not None
+    assert record.state is JobState.STARTED
