@@ -14,13 +14,16 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from skylane.dead_letters import SQS_BATCH_SIZE
 from skylane.logs import logger
 
-# DeleteMessageBatch takes at most ten entries.
-SQS_BATCH_SIZE = 10
 # Well under any visibility timeout the template allows, so a message acknowledged but not yet
 # deleted does not become visible again in the meantime.
 MAX_WAIT_SECONDS = 1.0
+NOT_DELETED = (
+    "not deleted; SQS gives {it} back after {its} visibility timeout and the worker drops {it} "
+    "as finished"
+)
 
 
 @dataclass(frozen=True)
@@ -66,8 +69,7 @@ class DeleteBuffer:
             )
         except (BotoCoreError, ClientError) as exc:
             logger.warning(
-                "acknowledged messages not deleted; SQS gives them back after their visibility "
-                "timeout and the worker drops them as finished",
+                "acknowledged messages " + NOT_DELETED.format(it="them", its="their"),
                 extra={
                     "queue_url": queue_url,
                     "job_ids": [entry.job_id for entry in entries],
@@ -78,8 +80,7 @@ class DeleteBuffer:
         for failure in answer.get("Failed", []):
             entry = entries[int(failure["Id"])]
             logger.warning(
-                "acknowledged message not deleted; SQS gives it back after its visibility "
-                "timeout and the worker drops it as finished",
+                "acknowledged message " + NOT_DELETED.format(it="it", its="its"),
                 extra={
                     "queue_url": queue_url,
                     "job_id": entry.job_id,
