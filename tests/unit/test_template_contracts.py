@@ -99,3 +99,55 @@ def test_the_light_function_runs_what_the_light_lane_receives(template: dict[str
     assert names >= REQUIRED | {"LIGHT_QUEUE_URL", "NOTIFICATIONS_TOPIC_ARN"}
     # Least privilege: the light lane's tasks only publish notifications.
     assert {spec.kind for spec in TASKS.values() if route(spec).light} == {"send_notification"}
+
+
+NO_VALUE = {"Ref": "AWS::NoValue"}
+
+
+def evaluate(value: Any, template: dict[str, Any], parameters: dict[str, str]) -> Any:
+    """The few intrinsics the API's routes use (Ref, Fn::If, Fn::Equals, Fn::Not, Condition),
+    as CloudFormation evaluates them for these parameter values."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return value
+    ((name, argument),) = value.items()
+    if name == "Ref" and argument in template["Parameters"]:
+        return parameters.get(argument, template["Parameters"][argument].get("Default"))
+    if name == "Condition":
+        return evaluate(template["Conditions"][argument], template, parameters)
+    if name == "Fn::Equals":
+        left, right = (evaluate(item, template, parameters) for item in argument)
+        return left == right
+    if name == "Fn::Not":
+        return not evaluate(argument[0], template, parameters)
+    if name == "Fn::If":
+        condition, if_true, if_false = argument
+        chosen = if_true if evaluate({"Condition": condition}, template, parameters) else if_false
+        return evaluate(chosen, template, parameters)
+    return value
+
+
+@pytest.mark.parametrize(
+    ("api_auth", "authorization"), [("NONE", "NONE"), ("IAM", "AWS_IAM"), ("JWT", "JWT")]
+)
+def test_api_auth_picks_one_default_route_and_health_stays_open(
+    template: dict[str, Any], api_auth: str, authorization: str
+) -> None:
+    parameters = {"ApiAuth": api_auth}
+    routes: dict[str, dict[str, Any]] = {}
+    for logical_id, resource in template["Resources"].items():
+        condition = resource.get("Condition")
+        created = condition is None or evaluate({"Condition": condition}, template, parameters)
+        if resource["Type"] == "AWS::ApiGatewayV2::Route" and created:
+            evaluated = {
+                key: evaluate(value, template, parameters)
+                for key, value in resource["Properties"].items()
+            }
+            properties = {key: value for key, value in evaluated.items() if value != NO_VALUE}
+            assert properties["RouteKey"] not in routes, f"two routes {logical_id} for one key"
+            routes[properties["RouteKey"]] = properties
+    assert set(routes) == {"$default", "GET /health"}
+    assert routes["$default"]["AuthorizationType"] == authorization
+    jwt_authorizer = {"Ref": "HttpApiJwtAuthorizer"}
+    assert routes["$default"].get("AuthorizerId") == (jwt_authorizer if api_auth == "JWT" else None)
+    assert routes["GET /health"]["AuthorizationType"] == "NONE"
+    assert "AuthorizerId" not in routes["GET /health"]
