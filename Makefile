@@ -16,7 +16,7 @@ CHECKOV := $(UV) tool run --quiet --from checkov==$(CHECKOV_VERSION) checkov
 # Lambda runs python3.13 on arm64 (Amazon Linux 2023, glibc 2.34); packages are cross-installed for it.
 LAMBDA_PYTHON := 3.13
 
-.PHONY: help install up test lint lint-template unit integration browser build deploy worker-image clean bench
+.PHONY: help install up test lint lint-template sam-cli unit integration browser build deploy worker-image clean bench
 
 help:
 	@echo "make up     start the whole system locally (emulator, API on :8000, worker)"
@@ -50,7 +50,12 @@ lint-template: install
 	$(RUN) cfn-lint template.yaml
 	$(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
-unit: install
+# SAM CLI's tool environment, installed on first use: a unit test runs its ApiProvider offline
+# (tests/unit/infra/test_sam_local_api.py).
+sam-cli: $(UV)
+	$(SAM) --version >/dev/null
+
+unit: install sam-cli
 	$(RUN) pytest -m "not integration" -q
 
 integration: install browser
@@ -66,7 +71,7 @@ browser:
 
 # Two runs: moto's in-process mocks (unit) and the embedded emulator server (integration)
 # share moto's global state, so they must not live in one process.
-test: lint browser
+test: lint sam-cli browser
 	$(RUN) pytest -m "not integration" -q
 	$(RUN) pytest -m integration -q
 
