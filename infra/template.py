@@ -58,6 +58,8 @@ class DeployedStack:
     # Every Lambda function's environment, by logical id (the API and the scheduler).
     function_envs: dict[str, dict[str, str]] = field(default_factory=dict)
     worker_env: dict[str, str] = field(default_factory=dict)
+    # The worker's container definition as ECS describes it (its filesystem, mounts, stop timeout).
+    worker_container: dict[str, Any] = field(default_factory=dict)
 
     @property
     def api_env(self) -> dict[str, str]:
@@ -223,9 +225,10 @@ def read_stack(endpoint: AwsEndpoint, stack_name: str) -> DeployedStack:
     task_definition = ecs.describe_task_definition(
         taskDefinition=physical_ids[WORKER_TASK_DEFINITION]
     )["taskDefinition"]
+    worker_container: dict[str, Any] = dict(task_definition["containerDefinitions"][0])
     worker_env = {
         variable["name"]: _as_text(variable["value"])
-        for variable in task_definition["containerDefinitions"][0].get("environment", [])
+        for variable in worker_container.pop("environment", [])
     }
     if not worker_env:
         # moto re-registers a task definition updated through CloudFormation without its
@@ -245,6 +248,7 @@ def read_stack(endpoint: AwsEndpoint, stack_name: str) -> DeployedStack:
         physical_ids=physical_ids,
         function_envs=function_envs,
         worker_env=worker_env,
+        worker_container=worker_container,
     )
 
 

@@ -34,6 +34,7 @@ from infra.processes import (
 )
 from infra.stack_state import from_deployed
 from infra.template import DeployedStack
+from infra.worker_container import WorkerContainer
 
 STACK_NAME = "skylane-it"
 # Retries after 1 s instead of 60 s, so retry and dead-letter paths fit in a test; 2 s long
@@ -152,6 +153,22 @@ class LocalStack:
         self.workers.append(worker)
         if ready_timeout is not None:
             worker.wait_for_output(WORKER_READY, timeout=ready_timeout)
+        return worker
+
+    def start_worker_container(self, image: str, ready_timeout: float = 60.0) -> WorkerContainer:
+        """Start a worker as the container ECS runs (``image``), with the task's environment."""
+        name = f"worker-{next(self._worker_numbers)}-container"
+        task_env = {**self.env, **self.stack.worker_env}
+        worker = WorkerContainer(
+            name,
+            image,
+            self.stack.worker_container,
+            task_env,
+            child_environment(),
+            self.shipping or self.logs,
+        )
+        self.workers.append(worker)
+        worker.wait_for_output(WORKER_READY, timeout=ready_timeout)
         return worker
 
     def stop_worker(self, worker: ChildProcess, grace: float = STOP_GRACE_SECONDS) -> int:
