@@ -7,6 +7,7 @@ from bench.jobs import CASES
 
 COLD_START_BUDGET = 1.25
 API_PACKAGE_BUDGET_MB = 30.0
+SAM_BUILD_WARM_BUDGET_S = 10.0
 
 
 def verdict(ok: bool) -> str:
@@ -37,6 +38,8 @@ def print_report(r: dict[str, Any]) -> None:
         f"   budget <= {COLD_START_BUDGET}x (CPU time, robust to load):"
         f" {verdict(c['cpu_ratio'] <= COLD_START_BUDGET)}"
     )
+
+    print_sam_build(r.get("sam_build"))
 
     print("\nPACKAGE SIZE (unzipped, sum of file sizes)")
     for name, p in r["package_size"].items():
@@ -79,6 +82,21 @@ def print_report(r: dict[str, Any]) -> None:
         print(
             f"  {case:34} {cost['skylane'][case]['total']:9.2f} {cost['naive'][case]['total']:9.2f}"
         )
+
+
+def print_sam_build(b: dict[str, Any] | None) -> None:
+    print("\nSAM BUILD (make build; cold: .aws-sam removed first, uv's wheel cache kept)")
+    if b is None:
+        print("  not measured (--skip-build)")
+        return
+    for kind in ("cold", "warm"):
+        x = b[kind]
+        print(
+            f"  {kind:6} {x['seconds']:6.1f} s   dependencies installed for {x['dependency_installs']} functions"
+        )
+    warm = b["warm"]
+    ok = warm["seconds"] < SAM_BUILD_WARM_BUDGET_S and warm["dependency_installs"] == 0
+    print(f"  budget: warm < {SAM_BUILD_WARM_BUDGET_S:g} s, from the cache: {verdict(ok)}")
 
 
 def print_throughput(r: dict[str, Any]) -> None:
