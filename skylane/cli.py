@@ -6,6 +6,7 @@
 ``skylane logs JOB_ID|--follow``   a job's log lines, or every component's    (logs_cli.py)
 ``skylane dlq list|redrive ...``   the dead-letter queues                     (dlq_cli.py)
 ``skylane schedules [fire NAME]``  the EventBridge schedules                  (schedules_cli.py)
+``skylane dashboard``              the dashboard on 127.0.0.1, requests signed (dashboard_cli.py)
 
 Every command talks to the local stack (``make up``) by default. This module ships in the
 Lambda packages with the rest of skylane/ and is never imported there; the commands import
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from skylane.cli_common import CommandError
+from skylane.dashboard_cli import add_dashboard_parser, run_dashboard
 from skylane.dlq_cli import add_dlq_parser, run_dlq
 from skylane.logs_cli import add_logs_parser, run_logs
 from skylane.queues_cli import add_queues_parser, run_queues
@@ -39,6 +41,7 @@ COMMANDS: dict[str, tuple[Callable[[Any], None], Callable[[argparse.Namespace], 
     "logs": (add_logs_parser, run_logs),
     "dlq": (add_dlq_parser, _run_dlq),
     "schedules": (add_schedules_parser, run_schedules),
+    "dashboard": (add_dashboard_parser, run_dashboard),
 }
 
 

@@ -58,15 +58,10 @@ def _refusal(response: "httpx.Response") -> ApiError:
     )
 
 
-def sign_for_execute_api(request: "httpx.Request", region: str) -> None:
-    """Adds SigV4 headers (Authorization, X-Amz-Date, the session token) for API Gateway's
-    IAM auth, signed with the caller's AWS credentials as boto3 finds them.
-
-    Signed over the request as it will be sent: its method, URL, body and headers.
-    """
+def caller_credentials() -> Any:
+    """The caller's AWS credentials as boto3 finds them (environment, profile, SSO, instance
+    role...), looked up afresh so that refreshed ones are used; ApiError when there are none."""
     import boto3
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
 
     credentials = boto3.Session().get_credentials()
     if credentials is None:
@@ -74,6 +69,19 @@ def sign_for_execute_api(request: "httpx.Request", region: str) -> None:
             "the stack's API takes IAM auth (ApiAuth=IAM), and no AWS credentials "
             "were found to sign with"
         )
+    return credentials
+
+
+def sign_for_execute_api(request: "httpx.Request", region: str) -> None:
+    """Adds SigV4 headers (Authorization, X-Amz-Date, the session token) for API Gateway's
+    IAM auth, signed with the caller's AWS credentials as boto3 finds them.
+
+    Signed over the request as it will be sent: its method, URL, body and headers.
+    """
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+
+    credentials = caller_credentials()
     signed = AWSRequest(
         method=request.method,
         url=str(request.url),
