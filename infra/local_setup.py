@@ -4,10 +4,21 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from infra.emulator import AwsEndpoint
+from infra.images.build import host_architecture
 from infra.template import DeployedStack, deploy, load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_ses import SESClient
+
+
+# What the local stage chooses where the template's defaults are for AWS: an open API (the
+# template defaults to IAM; locally the API runs under uvicorn and nothing signs requests), and
+# the worker image this machine builds (`make worker-image`), which the template cannot default.
+LOCAL_PARAMETERS = {
+    "Stage": "local",
+    "ApiAuth": "NONE",
+    "WorkerImageUri": host_architecture().worker,
+}
 
 
 def verify_email_sender(endpoint: AwsEndpoint, stack: DeployedStack) -> str:
@@ -57,11 +68,11 @@ def deploy_local(
 
     Stage=local with LocalEndpointUrl (so the functions' environment names the emulator), then
     what moto's CloudFormation leaves out. `make up`, the integration tests and `make bench`
-    all start from here.
+    all start from here, with LOCAL_PARAMETERS under their own.
     """
     stack = deploy(
         endpoint,
-        {"Stage": "local", **parameters, "LocalEndpointUrl": endpoint.url},
+        {**LOCAL_PARAMETERS, **parameters, "LocalEndpointUrl": endpoint.url},
         stack_name=stack_name,
     )
     prepare(endpoint, stack)

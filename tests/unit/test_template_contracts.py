@@ -151,3 +151,56 @@ def test_api_auth_picks_one_default_route_and_health_stays_open(
     assert routes["$default"].get("AuthorizerId") == (jwt_authorizer if api_auth == "JWT" else None)
     assert routes["GET /health"]["AuthorizationType"] == "NONE"
     assert "AuthorizerId" not in routes["GET /health"]
+
+
+def test_the_api_is_closed_unless_a_deploy_opens_it(template: dict[str, Any]) -> None:
+    assert template["Parameters"]["ApiAuth"]["Default"] == "IAM"
+
+
+def rules_hold(template: dict[str, Any], parameters: dict[str, str]) -> bool:
+    """Whether CloudFormation's Rules accept these parameters (checked before any resource)."""
+    return all(
+        evaluate(assertion["Assert"], template, parameters)
+        for rule in template["Rules"].values()
+        for assertion in rule["Assertions"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("parameters", "accepted"),
+    [
+        ({}, False),
+        ({"WorkerImageUri": ""}, False),
+        (
+            {"WorkerImageUri": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/skylane-worker:a1"},
+            True,
+        ),
+    ],
+)
+def test_a_deploy_without_a_worker_image_is_refused_before_anything_is_created(
+    template: dict[str, Any], parameters: dict[str, str], accepted: bool
+) -> None:
+    # No default Fargate could pull: an empty image fails the deploy at once, with a message.
+    assert template["Parameters"]["WorkerImageUri"]["Default"] == ""
+    assert rules_hold(template, parameters) is accepted
+    descriptions = [
+        assertion["AssertDescription"]
+        for rule in template["Rules"].values()
+        for assertion in rule["Assertions"]
+    ]
+    assert any("make deploy" in description for description in descriptions)
+
+
+def test_the_local_stage_opens_its_api_and_names_its_image(template: dict[str, Any]) -> None:
+    from infra.local_setup import LOCAL_PARAMETERS
+
+    assert LOCAL_PARAMETERS["ApiAuth"] == "NONE"
+    assert LOCAL_PARAMETERS["WorkerImageUri"].startswith("skylane-worker:")
+    assert rules_hold(template, LOCAL_PARAMETERS)
+
+
+def test_a_worker_deployment_that_cannot_start_fails_and_rolls_back(
+    template: dict[str, Any],
+) -> None:
+    configuration = template["Resources"]["WorkerService"]["Properties"]["DeploymentConfiguration"]
+    assert configuration["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
