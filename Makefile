@@ -26,7 +26,7 @@ LAMBDA_PYTHON := 3.13
 help:
 	@echo "make up     start the whole system locally (emulator, API on :8000, worker)"
 	@echo "make test   lint, type-check and run every test"
-	@echo "make build  sam build (no Docker needed)      make deploy   sam deploy --guided"
+	@echo "make build  sam build (no Docker needed)      make deploy ENV=dev   image to ECR, sam deploy"
 	@echo "make worker-image   build the worker image for arm64 and x86_64 (starts dockerd if none runs)"
 	@echo "make bench  cold start, package size, AWS requests per job, throughput vs the naive port"
 
@@ -114,10 +114,20 @@ bench: install
 build: install sam-cli
 	$(SAM_OFFLINE) build
 
-# First time: sam deploy --guided (asks, then saves to samconfig.toml). Later: make deploy ENV=prod.
+# make deploy ENV=dev|prod, the first time and every time (infra/deploy.py): the samconfig
+# environment, region, account and image tools are checked first (seconds), then sam build and
+# the worker image for arm64 (make worker-image), which is pushed to ECR, then sam deploy with
+# samconfig's parameters plus the image's URI. IMAGE=<uri> deploys that image instead (nothing
+# built or pushed); PARAMS='Key=Value ...' adds or replaces parameters; SAM_ARGS go to sam
+# deploy as they are (--no-execute-changeset). The region is AWS_REGION, else your profile's:
+# never AWS_REGION's default above, which only sam build and sam validate use.
 ENV ?= dev
-deploy: build
-	$(SAM) deploy --config-env $(ENV)
+DEPLOY = $(RUN) python -m infra.deploy --env '$(ENV)' $(if $(IMAGE),--image-uri '$(IMAGE)') \
+	$(if $(PARAMS),--parameter-overrides '$(PARAMS)')
+deploy: install sam-cli
+	$(DEPLOY) --preflight
+	$(MAKE) --no-print-directory build $(if $(IMAGE),,worker-image WORKER_ARCH=arm64)
+	$(DEPLOY) $(if $(SAM_ARGS),-- $(SAM_ARGS))
 
 # sam build calls build-<Function> (Metadata: BuildMethod: makefile) with ARTIFACTS_DIR set, in
 # this directory: samconfig.toml's build_in_source spares the copy of the whole repository
@@ -181,9 +191,10 @@ build-LightFunction: $(FUNCTION_DEPS)/LightFunction.installed
 	cp -r functions/worker $(ARTIFACTS_DIR)/functions/
 	find $(ARTIFACTS_DIR)/functions -name __pycache__ -prune -exec rm -rf {} +
 
-# skylane-worker:arm64 (what the ECS task runs) and skylane-worker:x86_64, on the stand-in base.
+# skylane-worker:arm64 (what the ECS task runs) and skylane-worker:x86_64, on the stand-in base;
+# WORKER_ARCH=arm64 builds just one (make deploy does).
 worker-image: install image-tools
-	$(WITH_ENGINE) $(RUN) python -m infra.images --only worker
+	$(WITH_ENGINE) $(RUN) python -m infra.images --only worker $(addprefix --arch ,$(WORKER_ARCH))
 
 clean:
 	rm -rf .aws-sam .local .venv .pytest_cache .mypy_cache .ruff_cache
