@@ -2,18 +2,28 @@
 the local stack: it loads, shows queues, follows a job from PENDING to SUCCESS, and cancels a
 long job. The run leaves a screenshot for the README in docs/dashboard.png.
 
+Then as a stack with ApiAuth=IAM or JWT would serve it, with a stand-in for API Gateway's auth
+in front of the local API (tests/integration/api_gateway_stand_in.py): through
+`skylane dashboard` signing every request, and the page asking for a bearer token.
+
 `make test` installs chromium when it is missing (the Makefile's `browser` target).
 """
 
+import json
+import os
 import re
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from botocore.credentials import Credentials
+from playwright.sync_api import Browser, Locator, Page, Request, expect, sync_playwright
 
+from infra.processes import ChildProcess
+from tests.integration.api_gateway_stand_in import GatewayStandIn
 from tests.integration.client import submit, upload
 from tests.integration.conftest import LocalStack
 from tests.integration.workers import stop_every_worker
@@ -121,3 +131,152 @@ def test_filters_narrow_the_list(local_stack: LocalStack, page: Page) -> None:
     kinds = page.locator("#jobs tbody tr td:nth-child(2)")
     expect(kinds.filter(has_not_text="send_email")).to_have_count(0, timeout=WAIT_MS)
     assert set(kinds.all_inner_texts()) == {"send_email"}
+
+
+# The signer's AWS credentials (`skylane dashboard` finds them in its environment, as boto3's
+# chain would) and what the stand-in verifies its signatures with.
+SIGNER = Credentials("AKIDSKYLANETEST", "c2t5bGFuZS1zZWNyZXQta2V5LWZvci10ZXN0cw", "session-1")
+TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ0ZXN0LXVzZXIifQ.c2lnbmF0dXJlLXN0YW5kLWlu"
+
+
+@pytest.fixture
+def stand_in() -> Iterator[list[GatewayStandIn]]:
+    started: list[GatewayStandIn] = []
+    yield started
+    for gateway in started:
+        gateway.close()
+
+
+def signer_env() -> dict[str, str]:
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
+    return env | {
+        "AWS_ACCESS_KEY_ID": SIGNER.access_key,
+        "AWS_SECRET_ACCESS_KEY": SIGNER.secret_key,
+        "AWS_SESSION_TOKEN": SIGNER.token or "",
+        "AWS_CONFIG_FILE": "/nonexistent",
+        "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+@pytest.mark.timeout(300)
+def test_skylane_dashboard_signs_every_request_of_the_page(
+    local_stack: LocalStack, page: Page, stand_in: list[GatewayStandIn], tmp_path: Path
+) -> None:
+    """ApiAuth=IAM: the page through `skylane dashboard`, in front of an API that lets only
+    requests with a valid SigV4 signature through."""
+    if not local_stack.workers:
+        local_stack.start_worker()
+    state = json.loads(local_stack.state_path.read_text())
+    gateway = GatewayStandIn(local_stack.api_url, "IAM", credentials=SIGNER, region=state["region"])
+    stand_in.append(gateway)
+    # The local stack, its API behind the stand-in: `skylane dashboard --api-auth IAM` signs.
+    (tmp_path / "stack.json").write_text(json.dumps(state | {"api_url": gateway.url}))
+    argv = [sys.executable, "-m", "skylane.cli", "dashboard", "--api-auth", "IAM"]
+    proxy = ChildProcess(
+        "skylane-dashboard",
+        [*argv, "--state", str(tmp_path / "stack.json")],
+        signer_env(),
+        local_stack.logs,
+    )
+    try:
+        url = proxy.wait_for_output(r"^http://127\.0\.0\.1:\d+/dashboard$", timeout=60)
+        job_id = submit(
+            local_stack.api_url,
+            "/send-email",
+            {"email": "user@example.com", "subject": "Signed", "body": "x"},
+        )
+        page.goto(url)
+        expect(page.locator('#queues tr[data-queue="default"]')).to_be_visible(timeout=WAIT_MS)
+        expect(job_state(page, job_id)).to_have_text("SUCCESS", timeout=WAIT_MS)
+        page.locator(f'#jobs tr[data-job-id="{job_id}"] a.job-link').click()
+        expect(page.locator("#detail-inputs")).to_contain_text("Signed", timeout=WAIT_MS)
+        expect(page.locator("#problem")).to_be_hidden()
+    finally:
+        proxy.stop(grace=5)
+
+    seen = gateway.requests()
+    paths = {request.target.partition("?")[0] for request in seen}
+    assert {
+        "/dashboard",
+        "/dashboard/assets/dashboard.js",
+        "/queues",
+        "/jobs",
+        f"/jobs/{job_id}",
+    } <= paths
+    refused = [(request.target, request.verdict) for request in seen if request.verdict != "passed"]
+    assert refused == []
+    for request in seen:
+        assert request.headers["authorization"].startswith(
+            f"AWS4-HMAC-SHA256 Credential={SIGNER.access_key}/"
+        )
+        assert request.headers["host"] == gateway.url.removeprefix("http://")
+        assert "cookie" not in request.headers
+
+
+@pytest.mark.timeout(300)
+def test_the_page_asks_for_a_bearer_token_and_keeps_it_in_memory(
+    local_stack: LocalStack, page: Page, stand_in: list[GatewayStandIn]
+) -> None:
+    """ApiAuth=JWT: the API's /dashboard straight in the browser, every other path answering
+    401 without the token."""
+    if not local_stack.workers:
+        local_stack.start_worker()
+    gateway = GatewayStandIn(local_stack.api_url, "JWT", token=TOKEN)
+    stand_in.append(gateway)
+    job_id = submit(
+        local_stack.api_url,
+        "/send-email",
+        {"email": "user@example.com", "subject": "Bearer", "body": "x"},
+    )
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+
+    page.goto(f"{gateway.url}/dashboard")
+    form = page.locator("#token-form")
+    expect(form).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#token-reason")).to_contain_text("bearer token")
+    asked = gateway.requests()
+    assert {request.verdict for request in asked if request.target.startswith("/queues")} == {
+        "no valid token"
+    }
+    assert all("authorization" not in request.headers for request in asked)
+
+    # A token the API refuses: asked again, saying so.
+    page.fill("#token", "not-the-token")
+    page.locator("#token-form button").click()
+    expect(page.locator("#token-reason")).to_contain_text("refused", timeout=WAIT_MS)
+    expect(form).to_be_visible()
+
+    page.fill("#token", f"Bearer {TOKEN}")
+    with page.expect_request(_polls_queues, timeout=WAIT_MS):
+        page.press("#token", "Enter")
+    expect(form).to_be_hidden(timeout=WAIT_MS)
+    expect(job_state(page, job_id)).to_have_text("SUCCESS", timeout=WAIT_MS)
+    # A later poll carries it too.
+    with page.expect_request(_polls_queues, timeout=WAIT_MS) as later:
+        pass
+    assert later.value.headers["authorization"] == f"Bearer {TOKEN}"
+    expect(page.locator("#token")).to_have_value("")
+
+    after = gateway.requests("passed")
+    assert {request.target.partition("?")[0] for request in after} >= {"/queues", "/jobs"}
+    assert all(request.headers["authorization"] == f"Bearer {TOKEN}" for request in after)
+    # Never in a URL, in storage or in a cookie.
+    assert all(TOKEN not in url for url in [page.url, *urls])
+    assert all(TOKEN not in request.target for request in gateway.requests())
+    kept = page.evaluate(
+        "() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage), document.cookie])"
+    )
+    assert TOKEN not in kept
+    assert kept == '[[],[],""]'
+    assert page.context.cookies() == []
+
+    # Held in memory only: a reload asks again.
+    page.reload()
+    expect(form).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#token-reason")).to_contain_text("bearer token")
+
+
+def _polls_queues(request: Request) -> bool:
+    return request.url.endswith("/queues") and "authorization" in request.headers

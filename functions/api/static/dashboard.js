@@ -15,7 +15,13 @@ const LOGS_SETTLED_MS = 150000;
 
 // logsAt: when the open detail's lines were last searched; logsSettled: they cannot change.
 const view = { cursor: null, detailId: null, timer: null, logsAt: 0, logsSettled: false };
+// ApiAuth=JWT: the bearer token is kept in this variable only, never in a URL, storage or a
+// cookie, so a reload asks for it again. refused: the API answered 401 to the last one.
+const auth = { token: null, refused: false };
 const $ = (id) => document.getElementById(id);
+
+// The API (API Gateway's JWT authorizer) answered 401: no token, or not this one.
+class TokenNeeded extends Error {}
 
 function el(tag, text, className) {
   const node = document.createElement(tag);
@@ -24,9 +30,21 @@ function el(tag, text, className) {
   return node;
 }
 
-async function api(path, options) {
-  const response = await fetch(path, { credentials: "same-origin", ...options });
+async function api(path, options = {}) {
+  const sent = auth.token;
+  const headers = new Headers(options.headers);
+  if (sent) headers.set("Authorization", `Bearer ${sent}`);
+  const response = await fetch(path, { credentials: "same-origin", ...options, headers });
   const body = await response.json().catch(() => ({}));
+  if (response.status === 401) {
+    // Unless a new token was entered meanwhile: ask for one, saying whether this was refused.
+    if (auth.token === sent) {
+      auth.refused = sent !== null;
+      auth.token = null;
+      askForToken();
+    }
+    throw new TokenNeeded("the API asks for a bearer token");
+  }
   if (!response.ok) {
     const detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
     throw new Error(`${response.status}: ${detail || response.statusText}`);
@@ -217,6 +235,31 @@ function renderLogs(job) {
   noLogs.textContent = job.logs_reason || "Log lines are not available here.";
 }
 
+// ------------------------------------------------------------------ bearer token (JWT)
+function askForToken() {
+  $("token-reason").textContent = auth.refused
+    ? "The API refused the token (expired, or for another audience). Paste a new one."
+    : "This API takes a bearer token (ApiAuth=JWT). Paste one from your identity provider.";
+  $("updated").textContent = "waiting for a token";
+  const form = $("token-form");
+  if (form.hidden) {
+    form.hidden = false;
+    $("token").focus();
+  }
+}
+
+function useToken(event) {
+  event.preventDefault(); // never submitted: the token must not end up in a URL
+  const input = $("token");
+  const token = input.value.trim().replace(/^Bearer\s+/i, "");
+  input.value = "";
+  if (!token) return;
+  auth.token = token;
+  auth.refused = false;
+  $("token-form").hidden = true;
+  refresh();
+}
+
 // ------------------------------------------------------------------ refresh loop
 function report(error, message) {
   const problem = $("problem");
@@ -226,6 +269,7 @@ function report(error, message) {
 
 async function refresh() {
   clearTimeout(view.timer);
+  let waiting = false;
   try {
     const [queues, jobs] = await Promise.all([api("queues"), api(jobsQuery())]);
     renderQueues(queues);
@@ -235,14 +279,17 @@ async function refresh() {
     if (!$("problem").textContent.startsWith("Could not")) return;
     report(null);
   } catch (error) {
-    report(error);
+    // Without a token, polling waits for one (the form says why); useToken refreshes.
+    waiting = error instanceof TokenNeeded;
+    report(waiting ? null : error);
   } finally {
     clearTimeout(view.timer);
-    if (!document.hidden) view.timer = setTimeout(refresh, POLL_MS);
+    if (!document.hidden && !waiting) view.timer = setTimeout(refresh, POLL_MS);
   }
 }
 
 function start() {
+  $("token-form").addEventListener("submit", useToken);
   const refilter = () => {
     view.cursor = null;
     refresh();
