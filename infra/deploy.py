@@ -211,7 +211,7 @@ def image_tagged(ecr: Any, repository: str, tag: str) -> bool:
 def _run(argv: Sequence[str], input: str | None = None) -> str:
     done = subprocess.run(argv, capture_output=True, text=True, check=False, input=input)
     if done.returncode != 0:
-        raise DeployError(f"{' '.join(argv[:3])} failed: {done.stderr.strip() or done.stdout}")
+        raise DeployError(f"{' '.join(argv[:2])} failed: {done.stderr.strip() or done.stdout}")
     return done.stdout.strip()
 
 
