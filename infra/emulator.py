@@ -7,10 +7,11 @@ import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 from moto.server import ThreadedMotoServer
@@ -19,7 +20,8 @@ from skylane.settings import LOCALSTACK_EDGE_PORT
 
 DEFAULT_PORT = 4599
 PORT_VARIABLE = "SKYLANE_EMULATOR_PORT"
-# Loopback unless the user asks otherwise (sam local's containers on Linux need 0.0.0.0).
+# Loopback unless the user asks otherwise; `make up` adds Docker's bridge for sam local's
+# containers (infra/docker_bridge.py), never every address.
 HOST_VARIABLE = "SKYLANE_EMULATOR_HOST"
 HOST = "127.0.0.1"
 REGION = "us-east-1"
@@ -66,12 +68,41 @@ class Emulator:
 
     endpoint: AwsEndpoint
     server: ThreadedMotoServer | None = field(default=None, repr=False)
+    # The same emulator on more addresses than loopback (Docker's bridge, for sam local's
+    # containers), by address: one more server each, sharing this process's moto backends.
+    listeners: dict[str, ThreadedMotoServer] = field(default_factory=dict, repr=False)
 
     @property
     def embedded(self) -> bool:
         return self.server is not None
 
+    @property
+    def port(self) -> int:
+        port = urlsplit(self.endpoint.url).port
+        assert port is not None, self.endpoint.url
+        return port
+
+    def listen_on(self, address: str) -> str:
+        """Serve the same emulator on ``address`` too, at the same port; returns its URL.
+
+        moto's backends live in this process, so every server of it sees the same resources.
+        Only for the embedded emulator (the user's own listens where it was told to).
+        """
+        if self.server is None:
+            raise RuntimeError("only the embedded emulator can listen on more addresses")
+        url = f"http://{address}:{self.port}"
+        if address not in self.listeners:
+            self.listeners[address] = _start_server(address, self.port)
+        return url
+
+    def stop_listening(self, address: str) -> None:
+        server = self.listeners.pop(address, None)
+        if server is not None:
+            server.stop()
+
     def stop(self) -> None:
+        for address in list(self.listeners):
+            self.stop_listening(address)
         if self.server is not None:
             self.server.stop()
             self.server = None
@@ -120,8 +151,20 @@ def wait_until_answering(url: str, timeout: float = 10.0) -> None:
             time.sleep(0.1)
 
 
-def start_moto(port: int, bind: str = HOST) -> Emulator:
-    """Start moto's server on `bind` (loopback by default; ``port=0`` picks a free one).
+def _start_server(address: str, port: int) -> ThreadedMotoServer:
+    # ThreadedMotoServer binds in its own thread and waits for it forever when the bind
+    # fails; binding here first turns a taken address into an OSError for the caller.
+    with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((address, port))
+    server = ThreadedMotoServer(ip_address=address, port=port, verbose=False)
+    server.start()
+    return server
+
+
+def start_moto(port: int, bind: str = HOST, also_on: Sequence[str] = ()) -> Emulator:
+    """Start moto's server on `bind` (loopback by default; ``port=0`` picks a free one), and
+    on each address of ``also_on`` at the same port (Docker's bridge: infra/docker_bridge.py).
 
     Clients on this machine always reach it through 127.0.0.1.
     """
@@ -129,20 +172,30 @@ def start_moto(port: int, bind: str = HOST) -> Emulator:
     server.start()
     _, bound_port = server.get_host_and_port()
     endpoint = AwsEndpoint(url=f"http://{HOST}:{bound_port}")
+    emulator = Emulator(endpoint=endpoint, server=server)
     try:
         wait_until_answering(f"{endpoint.url}/moto-api/")
-    except TimeoutError:
-        server.stop()
+        for address in also_on:
+            if address != bind:
+                emulator.listen_on(address)
+    except BaseException:
+        emulator.stop()
         raise
-    return Emulator(endpoint=endpoint, server=server)
+    return emulator
 
 
-def start_emulator(port: int | None = None, environ: Mapping[str, str] = os.environ) -> Emulator:
-    """Use the user's emulator if the environment names one, else start moto's server."""
+def start_emulator(
+    port: int | None = None,
+    environ: Mapping[str, str] = os.environ,
+    also_on: Sequence[str] = (),
+) -> Emulator:
+    """Use the user's emulator if the environment names one, else start moto's server
+    (on loopback, or $SKYLANE_EMULATOR_HOST, and on each address of ``also_on``)."""
     external = external_endpoint(environ)
     if external is not None:
         wait_until_answering(external.url)
         return Emulator(endpoint=external)
-    return start_moto(
-        configured_port(environ) if port is None else port, environ.get(HOST_VARIABLE, HOST)
-    )
+    bind = environ.get(HOST_VARIABLE, HOST)
+    # An emulator on every address already answers on the bridge.
+    extra = () if bind in ("0.0.0.0", "::") else also_on
+    return start_moto(configured_port(environ) if port is None else port, bind, extra)

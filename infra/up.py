@@ -22,6 +22,7 @@ from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 from infra import local_setup
+from infra.docker_bridge import DOCKER_HOST_ALIAS, host_addresses_for_containers
 from infra.emulator import AwsEndpoint, Emulator, configured_port, start_emulator
 from infra.log_shipping import CloudWatchShipping, ship_to_cloudwatch
 from infra.processes import (
@@ -41,13 +42,11 @@ from infra.processes import (
     stop_all,
 )
 from infra.stack_state import STATE_PATH, from_deployed
-from infra.template import API_FUNCTION, REPO_ROOT, DeployedStack
+from infra.template import REPO_ROOT, DeployedStack
 
 STACK_NAME = "skylane-local"
 PARAMETERS = {"Stage": "local"}
 SAM_ENV_VARS_PATH = REPO_ROOT / ".local" / "sam-env-vars.json"
-# How a container started by `sam local start-api` reaches a server on this machine.
-DOCKER_HOST_ALIAS = "host.docker.internal"
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 
 
@@ -87,11 +86,32 @@ def docker_reachable_url(url: str) -> str:
 def write_sam_env_vars(
     stack: DeployedStack, endpoint: AwsEndpoint, path: Path = SAM_ENV_VARS_PATH
 ) -> Path:
-    """The env-vars file for `sam local start-api --env-vars`, pointing the function at us."""
-    variables = {**stack.api_env, "AWS_ENDPOINT_URL": docker_reachable_url(endpoint.url)}
+    """The env-vars file for `sam local start-api` and `sam local invoke` (--env-vars): each
+    function's environment from the stack, its endpoint the emulator as containers reach it.
+
+    SAM CLI applies only the variables the template declares for a function; the credentials
+    and region come from SAM CLI's own environment (infra/sam_local.py sets the emulator's).
+    """
+    container_url = docker_reachable_url(endpoint.url)
+    functions = {
+        function: {**variables, "AWS_ENDPOINT_URL": container_url}
+        for function, variables in sorted(stack.function_envs.items())
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({API_FUNCTION: variables}, indent=2) + "\n")
+    path.write_text(json.dumps(functions, indent=2) + "\n")
     return path
+
+
+def containers_row(emulator: Emulator, bridge: Sequence[str]) -> str:
+    """How `make start-api`'s containers reach the emulator, for the summary."""
+    url = docker_reachable_url(emulator.endpoint.url)
+    if bridge:
+        return f"{url} (the emulator listens on {', '.join(bridge)} too, Docker's bridge)"
+    if emulator.embedded:
+        # No engine on Linux seen: Docker Desktop forwards the alias to loopback, and on Linux
+        # Docker must run before `make up` for the emulator to listen on its bridge.
+        return f"{url} (loopback only: Docker Desktop, or start Docker, then make up again)"
+    return url
 
 
 def summary(
@@ -101,6 +121,7 @@ def summary(
     env_vars_path: Path,
     worker: bool,
     scheduler: bool,
+    bridge: Sequence[str] = (),
 ) -> str:
     outputs = stack.outputs
     api_url = f"http://127.0.0.1:{api_port}"
@@ -110,6 +131,7 @@ def summary(
         ("API docs", f"{api_url}/docs"),
         ("dashboard", f"{api_url}/dashboard"),
         ("AWS endpoint", f"{emulator.endpoint.url} ({emulator_kind})"),
+        ("for containers", containers_row(emulator, bridge)),
         ("stack", stack.stack_name),
         ("jobs table", outputs["JobsTableName"]),
         ("uploads bucket", outputs["UploadsBucketName"]),
@@ -181,7 +203,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # A shell that starts us in the background sets SIGINT to ignored; Ctrl-C must still stop us.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     port = configured_port() if args.emulator_port is None else args.emulator_port
-    emulator = start_emulator(port)
+    # Loopback, and Docker's bridge when an engine runs on Linux: `make start-api`'s containers
+    # reach the emulator there (infra/docker_bridge.py).
+    bridge = host_addresses_for_containers()
+    emulator = start_emulator(port, also_on=bridge)
+    if not emulator.embedded:
+        bridge = []
     processes: list[ChildProcess] = []
     shipping: CloudWatchShipping | None = None
     state_written = False
@@ -226,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 env_vars_path,
                 worker=not args.no_worker,
                 scheduler=scheduler is not None,
+                bridge=bridge,
             )
         )
         return wait_while_running(processes)

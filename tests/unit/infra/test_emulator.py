@@ -1,3 +1,4 @@
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
@@ -89,5 +90,40 @@ def test_start_emulator_starts_moto_on_the_given_port() -> None:
     try:
         assert emulator.embedded
         assert emulator.endpoint.url == f"http://127.0.0.1:{port}"
+    finally:
+        emulator.stop()
+
+
+# Another address of this machine's loopback network, standing in for Docker's bridge.
+SECOND_ADDRESS = "127.0.0.2"
+
+
+def test_the_same_emulator_answers_on_a_second_address_at_its_port() -> None:
+    emulator = start_moto(port=0, also_on=[SECOND_ADDRESS])
+    try:
+        emulator.endpoint.client("sqs").create_queue(QueueName="made-on-loopback")
+        other = AwsEndpoint(url=f"http://{SECOND_ADDRESS}:{emulator.port}")
+
+        # One set of moto backends: what one server made, the other serves.
+        seen = other.client("sqs").list_queues(QueueNamePrefix="made-on-loopback")["QueueUrls"]
+        assert [url.rsplit("/", 1)[1] for url in seen] == ["made-on-loopback"]
+        emulator.stop_listening(SECOND_ADDRESS)
+        with pytest.raises(urllib.error.URLError, match="refused"):
+            urllib.request.urlopen(f"{other.url}/moto-api/", timeout=2)  # noqa: S310
+    finally:
+        emulator.stop()
+
+
+def test_an_address_already_taken_fails_instead_of_hanging(moto_server: Emulator) -> None:
+    with pytest.raises(OSError, match="in use"):
+        moto_server.listen_on("127.0.0.1")  # its own address and port, taken by itself
+
+
+def test_an_emulator_on_every_address_listens_nowhere_else() -> None:
+    emulator = start_emulator(
+        port=0, environ={"SKYLANE_EMULATOR_HOST": "0.0.0.0"}, also_on=[SECOND_ADDRESS]
+    )
+    try:
+        assert emulator.listeners == {}
     finally:
         emulator.stop()

@@ -1,9 +1,9 @@
 import json
 from pathlib import Path
 
-from infra.emulator import AwsEndpoint
+from infra.emulator import AwsEndpoint, Emulator
 from infra.template import DeployedStack
-from infra.up import docker_reachable_url, parse_args, write_sam_env_vars
+from infra.up import containers_row, docker_reachable_url, parse_args, write_sam_env_vars
 
 
 def test_loopback_urls_become_docker_host_urls() -> None:
@@ -36,3 +36,35 @@ def test_port_options() -> None:
     assert parse_args(["--port", "9000"]).api_port == 9000
     args = parse_args(["--api-port", "9001", "--emulator-port", "4600", "--no-worker"])
     assert (args.api_port, args.emulator_port, args.no_worker) == (9001, 4600, True)
+
+
+def test_sam_env_vars_file_has_every_functions_env(tmp_path: Path) -> None:
+    stack = DeployedStack(
+        stack_name="skylane-local",
+        outputs={},
+        parameters={},
+        physical_ids={},
+        function_envs={
+            "ApiFunction": {"JOBS_TABLE": "t", "AWS_ENDPOINT_URL": "http://127.0.0.1:4599"},
+            "LightFunction": {"LIGHT_QUEUE_URL": "q"},
+        },
+    )
+    path = write_sam_env_vars(stack, AwsEndpoint(url="http://127.0.0.1:4599"), tmp_path / "e.json")
+    url = "http://host.docker.internal:4599"
+    assert json.loads(path.read_text()) == {
+        "ApiFunction": {"JOBS_TABLE": "t", "AWS_ENDPOINT_URL": url},
+        "LightFunction": {"LIGHT_QUEUE_URL": "q", "AWS_ENDPOINT_URL": url},
+    }
+
+
+def test_the_summary_says_how_containers_reach_the_emulator() -> None:
+    embedded = Emulator(endpoint=AwsEndpoint(url="http://127.0.0.1:4599"), server=object())  # type: ignore[arg-type]
+    yours = Emulator(endpoint=AwsEndpoint(url="http://localhost:4566"))
+
+    assert containers_row(embedded, ["172.17.0.1"]) == (
+        "http://host.docker.internal:4599 (the emulator listens on 172.17.0.1 too, Docker's bridge)"
+    )
+    assert containers_row(embedded, []).startswith(
+        "http://host.docker.internal:4599 (loopback only"
+    )
+    assert containers_row(yours, []) == "http://host.docker.internal:4566"

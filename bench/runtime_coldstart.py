@@ -1,0 +1,227 @@
+"""Cold start of ApiFunction's built package in the Lambda runtime, on x86_64 and on arm64.
+
+Each run is a fresh container of the runtime stand-in (skylane-local/lambda-python:3.13-<arch>)
+with SAM CLI's Runtime Interface Emulator as its entry point, as `sam local` runs a function:
+the package at /var/task (read-only, no bytecode cache, as on Lambda), 512 MB. Once the
+emulator answers HTTP, one API Gateway HTTP API (2.0) event for GET /health is posted to it;
+the cold start is the time from that invocation to its response: the runtime starting, the
+handler's import and the first request (SAM CLI's Init Duration counts none of the import).
+
+Both packages are built by the Makefile's own recipe (make build-ApiFunction), the x86_64 one
+with LAMBDA_PLATFORM=x86_64-manylinux_2_28, each with a dependency cache of its own under
+.local/bench-runtime. On an x86_64 machine the arm64 runs are under qemu-user: they measure
+emulation, not Graviton.
+
+``python -m bench.runtime_coldstart [--runs 3] [--arch x86_64 --arch arm64] [--json PATH]``
+(needs a Docker engine and the stand-ins: ``make images``).
+"""
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.coldstart import API_ENV
+from bench.coldstart_probe import health_event
+from bench.machine import REPO_ROOT, describe
+from infra.images.build import ARCHITECTURES, Architecture
+from infra.sam_local import sam_python
+
+FUNCTION = "ApiFunction"
+HANDLER = "functions.api.handler.handler"
+MEMORY_MB = 512
+# Generous: an arm64 import under qemu takes most of a minute.
+TIMEOUT_SECONDS = 300
+WORK_DIR = REPO_ROOT / ".local" / "bench-runtime"
+RIE_PORT = 8080
+INVOKE_PATH = "/2015-03-31/functions/function/invocations"
+READY_TIMEOUT_SECONDS = 60.0
+
+
+def rie_directory() -> Path:
+    """SAM CLI's own Runtime Interface Emulator binaries (aws-lambda-rie-<arch>)."""
+    found = subprocess.run(
+        [
+            str(sam_python()),
+            "-c",
+            "import samcli, pathlib; print(pathlib.Path(samcli.__file__).parent)",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return Path(found.stdout.strip()) / "local" / "rapid"
+
+
+def build_package(arch: Architecture, work_dir: Path = WORK_DIR) -> Path:
+    """ApiFunction built by make build-ApiFunction for ``arch``'s Lambda platform."""
+    root = work_dir / arch.name
+    package = root / FUNCTION
+    shutil.rmtree(package, ignore_errors=True)
+    package.mkdir(parents=True)
+    built = subprocess.run(
+        [
+            "make",
+            "--no-print-directory",
+            "build-ApiFunction",
+            f"ARTIFACTS_DIR={package}",
+            f"FUNCTION_DEPS={root / 'deps'}",
+            f"LAMBDA_PLATFORM={arch.pip_platform}",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if built.returncode != 0:
+        raise RuntimeError(f"build of {FUNCTION} for {arch.name} failed:\n{built.stderr[-3000:]}")
+    return package
+
+
+def container_environment() -> dict[str, str]:
+    """What Lambda and `sam local` set for the function, and the API's settings as the bench's
+    other cold start measures it (GET /health makes no AWS call)."""
+    return {
+        **API_ENV,
+        "AWS_LAMBDA_FUNCTION_NAME": FUNCTION,
+        "AWS_LAMBDA_FUNCTION_HANDLER": HANDLER,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(MEMORY_MB),
+        "AWS_LAMBDA_FUNCTION_TIMEOUT": str(TIMEOUT_SECONDS),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        # No X-Ray daemon here: the template turns tracing off for Stage=local.
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+
+
+def _published_port(container: str) -> int:
+    mapping = subprocess.run(
+        ["docker", "port", container, f"{RIE_PORT}/tcp"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()[0]
+    return int(mapping.rsplit(":", 1)[1])
+
+
+def _wait_for_emulator(url: str, timeout: float = READY_TIMEOUT_SECONDS) -> None:
+    """Until the emulator itself answers HTTP (it starts the runtime on the first invocation).
+
+    Docker's proxy accepts a connection before the container listens and then drops it, so
+    only an HTTP answer counts.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2.0):  # noqa: S310 (http://)
+                return
+        except urllib.error.HTTPError:
+            return  # 404 from the emulator: it is up
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"the runtime interface emulator never answered at {url}"
+                ) from None
+            time.sleep(0.05)
+
+
+def cold_start(arch: Architecture, package: Path, rie: Path) -> dict[str, float]:
+    """One fresh container, one invocation: seconds to the first response."""
+    name = f"skylane-coldstart-{arch.name}-{uuid.uuid4().hex[:8]}"
+    argv = ["docker", "run", "--detach", "--rm", "--name", name]
+    argv += ["--publish", f"127.0.0.1::{RIE_PORT}", "--memory", f"{MEMORY_MB}m"]
+    argv += ["--volume", f"{rie}:/var/rapid:ro", "--volume", f"{package.resolve()}:/var/task:ro"]
+    for variable, value in container_environment().items():
+        argv += ["--env", f"{variable}={value}"]
+    argv += ["--entrypoint", f"/var/rapid/aws-lambda-rie-{arch.name}", arch.lambda_runtime]
+    argv += ["--log-level", "error"]
+    event = json.dumps(health_event()).encode()
+    started = time.perf_counter()
+    subprocess.run(argv, capture_output=True, check=True)
+    try:
+        base = f"http://127.0.0.1:{_published_port(name)}"
+        _wait_for_emulator(f"{base}/")
+        ready = time.perf_counter()
+        # http:// to the published port, always.
+        request = urllib.request.Request(f"{base}{INVOKE_PATH}", data=event, method="POST")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS + 10) as answer:  # noqa: S310
+            body = json.loads(answer.read())
+        answered = time.perf_counter()
+    finally:
+        subprocess.run(["docker", "rm", "--force", name], capture_output=True, check=False)
+    if body.get("statusCode") != 200:
+        raise RuntimeError(f"GET /health in the {arch.name} runtime answered {body}")
+    return {
+        "invoke_to_response_s": answered - ready,
+        "container_to_response_s": answered - started,
+    }
+
+
+def summarize(samples: Sequence[float]) -> dict[str, float]:
+    return {
+        "min_s": min(samples),
+        "median_s": statistics.median(samples),
+        "max_s": max(samples),
+    }
+
+
+def measure(runs: int = 3, arches: Sequence[str] = ("x86_64", "arm64")) -> dict[str, Any]:
+    rie = rie_directory()
+    packages = {name: build_package(ARCHITECTURES[name]) for name in arches}
+    samples: dict[str, list[dict[str, float]]] = {name: [] for name in arches}
+    for _ in range(runs):  # interleaved, so background load hits both alike
+        for name in arches:
+            samples[name].append(cold_start(ARCHITECTURES[name], packages[name], rie))
+    result: dict[str, Any] = {"runs": runs, "function": FUNCTION}
+    for name, runs_of in samples.items():
+        result[name] = {
+            "image": ARCHITECTURES[name].lambda_runtime,
+            "invoke_to_response": summarize([run["invoke_to_response_s"] for run in runs_of]),
+            "container_to_response": summarize([run["container_to_response_s"] for run in runs_of]),
+            "all": runs_of,
+        }
+    return result
+
+
+def report(result: dict[str, Any]) -> str:
+    lines = [
+        f"{result['function']} cold start in a fresh runtime container ({result['runs']} runs)"
+    ]
+    lines.append(
+        f"  {'arch':<8} {'invocation to response (min / median / max)':<46} docker run to response (median)"
+    )
+    for name in ("x86_64", "arm64"):
+        if name not in result:
+            continue
+        invoke = result[name]["invoke_to_response"]
+        total = result[name]["container_to_response"]
+        figures = f"{invoke['min_s']:.2f} / {invoke['median_s']:.2f} / {invoke['max_s']:.2f} s"
+        lines.append(f"  {name:<8} {figures:<46} {total['median_s']:.2f} s")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.runtime_coldstart", description=__doc__)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--arch", action="append", choices=sorted(ARCHITECTURES))
+    parser.add_argument("--json", type=Path, help="also write the figures there")
+    args = parser.parse_args(argv)
+    result = measure(args.runs, args.arch or ("x86_64", "arm64"))
+    result["machine"] = describe()
+    print(report(result))
+    if args.json is not None:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
