@@ -1,4 +1,4 @@
-"""Run by SAM CLI's own python, not the project's (tests/unit/infra/test_sam_local_api.py).
+"""Run by SAM CLI's own python, not the project's (tests/unit/infra/test_sam_api_routes.py).
 
 Builds the routes `sam local start-api` would serve for a template, the way it builds them
 (InvokeContext._get_stacks, then LocalApiService's ApiProvider and LocalApigwService), and says
