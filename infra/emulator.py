@@ -14,8 +14,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core import config as moto_config
+from moto.iam.models import iam_backends
 from moto.server import ThreadedMotoServer
 
+from infra import moto_authorization
 from skylane.settings import LOCALSTACK_EDGE_PORT
 
 DEFAULT_PORT = 4599
@@ -37,16 +41,21 @@ class AwsEndpoint:
     region: str = REGION
     access_key_id: str = FAKE_ACCESS_KEY
     secret_access_key: str = FAKE_ACCESS_KEY
+    # Temporary credentials (an assumed role) carry one.
+    session_token: str | None = None
 
     def env(self) -> dict[str, str]:
         """The variables that point boto3 (and kombu's SQS transport) at this endpoint."""
-        return {
+        env = {
             "AWS_ENDPOINT_URL": self.url,
             "AWS_ACCESS_KEY_ID": self.access_key_id,
             "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
             "AWS_DEFAULT_REGION": self.region,
             "AWS_REGION": self.region,
         }
+        if self.session_token:
+            env["AWS_SESSION_TOKEN"] = self.session_token
+        return env
 
     @cached_property
     def session(self) -> boto3.Session:
@@ -54,6 +63,7 @@ class AwsEndpoint:
         return boto3.Session(
             aws_access_key_id=self.access_key_id,
             aws_secret_access_key=self.secret_access_key,
+            aws_session_token=self.session_token,
             region_name=self.region,
         )
 
@@ -151,6 +161,22 @@ def wait_until_answering(url: str, timeout: float = 10.0) -> None:
             time.sleep(0.1)
 
 
+def load_aws_managed_policies() -> None:
+    """The account's IAM with AWS's managed policies (AWSLambdaBasicExecutionRole, ...).
+
+    moto loads them only when its IAM backend is created with that setting; the setting is put
+    back at once, so moto's in-process mocks elsewhere in this process stay as fast as before.
+    """
+    config = moto_config.default_user_config.setdefault("iam", {})
+    previous = config.get("load_aws_managed_policies", False)
+    config["load_aws_managed_policies"] = True
+    try:
+        # Created on first access, with the setting as it is then.
+        iam_backends[DEFAULT_ACCOUNT_ID]["aws"].get_account_summary()
+    finally:
+        config["load_aws_managed_policies"] = previous
+
+
 def _start_server(address: str, port: int) -> ThreadedMotoServer:
     # ThreadedMotoServer binds in its own thread and waits for it forever when the bind
     # fails; binding here first turns a taken address into an OSError for the caller.
@@ -168,6 +194,8 @@ def start_moto(port: int, bind: str = HOST, also_on: Sequence[str] = ()) -> Emul
 
     Clients on this machine always reach it through 127.0.0.1.
     """
+    moto_authorization.install()
+    load_aws_managed_policies()
     server = ThreadedMotoServer(ip_address=bind, port=port, verbose=False)
     server.start()
     _, bound_port = server.get_host_and_port()

@@ -1,11 +1,12 @@
 """Setup the emulator needs after the stack is created: what AWS does that moto's CFN does not."""
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.emulator import AwsEndpoint
 from infra.images.build import host_architecture
-from infra.template import DeployedStack, deploy, load_template
+from infra.template import TEMPLATE_PATH, DeployedStack, deploy, load_template
 
 if TYPE_CHECKING:
     from mypy_boto3_ses import SESClient
@@ -62,7 +63,10 @@ def prepare(endpoint: AwsEndpoint, stack: DeployedStack) -> None:
 
 
 def deploy_local(
-    endpoint: AwsEndpoint, parameters: Mapping[str, str], stack_name: str
+    endpoint: AwsEndpoint,
+    parameters: Mapping[str, str],
+    stack_name: str,
+    template_path: Path = TEMPLATE_PATH,
 ) -> DeployedStack:
     """The template's stack on the emulator, as every local entry point needs it.
 
@@ -74,6 +78,7 @@ def deploy_local(
         endpoint,
         {**LOCAL_PARAMETERS, **parameters, "LocalEndpointUrl": endpoint.url},
         stack_name=stack_name,
+        template_path=template_path,
     )
     prepare(endpoint, stack)
     return stack

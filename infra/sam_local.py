@@ -54,7 +54,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from infra.docker_bridge import ADD_HOST, host_addresses_for_containers
+from infra.local_iam import CREDENTIAL_VARIABLES
+from infra.processes import LIGHT_FUNCTION, SCHEDULER_FUNCTION
 from infra.stack_state import STATE_PATH, StackNotRunning, StackState
+from infra.template import API_FUNCTION
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUILD_DIR = REPO_ROOT / ".aws-sam" / "build"
@@ -129,17 +132,19 @@ def sam_python() -> Path:
 
 
 def sam_environment(
-    endpoint_env: Mapping[str, str], environ: Mapping[str, str] = os.environ
+    endpoint_env: Mapping[str, str],
+    environ: Mapping[str, str] = os.environ,
+    credentials: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """SAM CLI's environment: ours without any AWS_* (a profile, real credentials), with the
-    emulator's credentials and region, which SAM CLI hands every function container."""
+    emulator's region and ``credentials`` (a function's own role, else the emulator's), which
+    SAM CLI hands every function container it starts."""
     env = {name: value for name, value in environ.items() if not name.startswith("AWS_")}
-    env.update(
-        {
-            name: endpoint_env[name]
-            for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
-        }
-    )
+    identity = credentials or endpoint_env
+    env.update({name: identity[name] for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")})
+    if identity.get("AWS_SESSION_TOKEN"):
+        env["AWS_SESSION_TOKEN"] = identity["AWS_SESSION_TOKEN"]
+    env["AWS_DEFAULT_REGION"] = endpoint_env["AWS_DEFAULT_REGION"]
     env["AWS_REGION"] = endpoint_env.get("AWS_REGION", env["AWS_DEFAULT_REGION"])
     env["SAM_CLI_TELEMETRY"] = "0"
     return env
@@ -271,9 +276,15 @@ class SamLocal:
     # The functions whose architecture is not this machine's (run under emulation).
     emulated: tuple[str, ...] = ()
     parameters: Mapping[str, str] = field(default_factory=lambda: {"Stage": "local"})
+    # Each function's own role credentials (AWS_ACCESS_KEY_ID, ...), by logical id.
+    function_credentials: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
-    def environment(self, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
-        return sam_environment(self.endpoint_env, environ)
+    def environment(
+        self, function: str | None = None, environ: Mapping[str, str] = os.environ
+    ) -> dict[str, str]:
+        """SAM CLI's environment for commands that run ``function`` (its role's credentials)."""
+        credentials = self.function_credentials.get(function) if function else None
+        return sam_environment(self.endpoint_env, environ, credentials)
 
     def _container_options(self) -> list[str]:
         options = ["--template", str(self.template), "--env-vars", str(self.env_vars)]
@@ -316,6 +327,7 @@ def prepare(
     env_vars: Path = ENV_VARS_PATH,
     build_stand_ins: bool = True,
     emulated_timeout: int = EMULATED_TIMEOUT_SECONDS,
+    function_credentials: Mapping[str, Mapping[str, str]] | None = None,
 ) -> SamLocal:
     """The commands for ``build_dir``'s packages, their images chosen (and stand-ins built).
 
@@ -349,6 +361,7 @@ def prepare(
         endpoint_env=dict(endpoint_env),
         images=images,
         force_image_build=stale,
+        function_credentials=dict(function_credentials or {}),
     )
 
 
@@ -494,6 +507,20 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def function_credentials(state: StackState) -> dict[str, dict[str, str]]:
+    """Each function's role credentials as `make up` took them (the state's components)."""
+    names = {
+        API_FUNCTION: "api",
+        SCHEDULER_FUNCTION: SCHEDULER_FUNCTION,
+        LIGHT_FUNCTION: LIGHT_FUNCTION,
+    }
+    return {
+        function: {name: value for name, value in env.items() if name in CREDENTIAL_VARIABLES}
+        for function, component in names.items()
+        if (env := state.components.get(component, {})).get("AWS_ACCESS_KEY_ID")
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
@@ -508,6 +535,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.build_dir,
             args.env_vars,
             emulated_timeout=args.emulated_timeout,
+            function_credentials=function_credentials(state),
         )
     except (StackNotRunning, SamLocalError) as error:
         print(f"sam_local: {error}", file=sys.stderr)
@@ -525,7 +553,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"({sam.template}; the packages are the built ones)",
             file=sys.stderr,
         )
-    return run_supervised(argv_, sam.environment(), sam.build_dir)
+    function = API_FUNCTION if args.command == "start-api" else args.function
+    return run_supervised(argv_, sam.environment(function), sam.build_dir)
 
 
 if __name__ == "__main__":

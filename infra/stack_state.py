@@ -7,6 +7,7 @@ never talks to a stack that is gone. Tests write their own for the test stack.
 import json
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -87,12 +88,17 @@ def from_deployed(
     endpoint: "AwsEndpoint",
     started_at: datetime,
     api_url: str | None = None,
+    credentials: Mapping[str, Mapping[str, str]] | None = None,
 ) -> StackState:
+    """The state of a running stack; ``credentials`` are each component's own, if it has any."""
+    environments = {"api": stack.api_env, "worker": stack.worker_env, **stack.function_envs}
     return StackState(
         stack_name=stack.stack_name,
         region=endpoint.region,
         endpoint_env=endpoint.env(),
-        components={"api": stack.api_env, "worker": stack.worker_env, **stack.function_envs},
+        components={
+            name: {**env, **(credentials or {}).get(name, {})} for name, env in environments.items()
+        },
         outputs=stack.outputs,
         started_at=started_at.isoformat(),
         api_url=api_url,

@@ -60,6 +60,9 @@ class DeployedStack:
     worker_env: dict[str, str] = field(default_factory=dict)
     # The worker's container definition as ECS describes it (its filesystem, mounts, stop timeout).
     worker_container: dict[str, Any] = field(default_factory=dict)
+    # The role each Lambda function runs with (by logical id), and the worker task's role.
+    function_roles: dict[str, str] = field(default_factory=dict)
+    worker_task_role: str = ""
 
     @property
     def api_env(self) -> dict[str, str]:
@@ -207,11 +210,13 @@ def read_stack(endpoint: AwsEndpoint, stack_name: str) -> DeployedStack:
 
     lambda_client: LambdaClient = endpoint.client("lambda")
     function_envs = {}
+    function_roles = {}
     for resource in resources:
         if resource["ResourceType"] == "AWS::Lambda::Function":
             configuration = lambda_client.get_function_configuration(
                 FunctionName=resource["PhysicalResourceId"]
             )
+            function_roles[resource["LogicalResourceId"]] = configuration["Role"]
             variables = configuration.get("Environment", {}).get("Variables", {})
             function_envs[resource["LogicalResourceId"]] = {
                 name: _as_text(value) for name, value in variables.items()
@@ -249,6 +254,8 @@ def read_stack(endpoint: AwsEndpoint, stack_name: str) -> DeployedStack:
         function_envs=function_envs,
         worker_env=worker_env,
         worker_container=worker_container,
+        function_roles=function_roles,
+        worker_task_role=task_definition.get("taskRoleArn", ""),
     )
 
 

@@ -21,7 +21,7 @@ from types import FrameType
 from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
-from infra import local_setup
+from infra import local_iam, local_setup
 from infra.docker_bridge import DOCKER_HOST_ALIAS, host_addresses_for_containers
 from infra.emulator import AwsEndpoint, Emulator, configured_port, start_emulator
 from infra.log_shipping import CloudWatchShipping, ship_to_cloudwatch
@@ -67,6 +67,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="port of the embedded moto server (default $SKYLANE_EMULATOR_PORT or 4599)",
     )
     parser.add_argument("--no-worker", action="store_true", help="start no Celery worker")
+    parser.add_argument(
+        "--no-iam",
+        action="store_true",
+        help=f"do not enforce IAM on the embedded emulator (also {local_iam.ENFORCE_VARIABLE}=0)",
+    )
     parser.add_argument(
         "--no-scheduler",
         action="store_true",
@@ -122,6 +127,7 @@ def summary(
     worker: bool,
     scheduler: bool,
     bridge: Sequence[str] = (),
+    iam_enforced: bool = False,
 ) -> str:
     outputs = stack.outputs
     api_url = f"http://127.0.0.1:{api_port}"
@@ -150,6 +156,12 @@ def summary(
         ("logs", "uv run skylane logs JOB_ID (or --follow)"),
         ("worker", "1 process" if worker else "none (--no-worker)"),
         ("schedules", "fired locally" if scheduler else "not fired (--no-scheduler)"),
+        (
+            "IAM",
+            "enforced: each component calls as its template role"
+            if iam_enforced
+            else "not enforced",
+        ),
         ("sam env vars", str(env_vars_path)),
         ("stack state", f"{STATE_PATH} (skylane schedules fire NAME)"),
     ]
@@ -213,9 +225,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     shipping: CloudWatchShipping | None = None
     state_written = False
     try:
+        # The stack and your own commands as an admin; each component as its template role.
+        if emulator.embedded:
+            emulator.endpoint = local_iam.create_admin(emulator.endpoint)
         endpoint = emulator.endpoint
         stack = local_setup.deploy_local(endpoint, PARAMETERS, STACK_NAME)
-        env_vars_path = write_sam_env_vars(stack, endpoint)
+        identities = local_iam.least_privilege(
+            emulator, endpoint, stack, enforce=not args.no_iam and local_iam.enforcement_wanted()
+        )
+        env_vars_path = write_sam_env_vars(stack, identities.endpoint("api"))
         # Every child's lines on our stdout and in the emulator's CloudWatch Logs.
         output = shipping = ship_to_cloudwatch(PrefixedStdout(), endpoint, stack.outputs)
         # Rate schedules count from here, in the runner and in `skylane schedules` alike.
@@ -224,26 +242,33 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_scheduler:
             # Started first: it imports the function's code while the API boots.
             scheduler_env = child_environment(
-                endpoint.env(), stack.component_env(SCHEDULER_FUNCTION)
+                identities.env(SCHEDULER_FUNCTION), stack.component_env(SCHEDULER_FUNCTION)
             )
             scheduler = start_scheduler(scheduler_env, output, stack.stack_name, started_at)
             processes.append(scheduler)
         # The light lane: LightFunction's SQS event source, played locally.
-        light_env = child_environment(endpoint.env(), stack.component_env(LIGHT_FUNCTION))
+        light_env = child_environment(
+            identities.env(LIGHT_FUNCTION), stack.component_env(LIGHT_FUNCTION)
+        )
         light = start_light(light_env, output, stack.stack_name)
         processes.append(light)
         processes.append(
-            start_api(child_environment(endpoint.env(), stack.api_env), output, port=args.api_port)
+            start_api(
+                child_environment(identities.env("api"), stack.api_env), output, port=args.api_port
+            )
         )
         if not args.no_worker:
             processes.append(
-                start_worker(child_environment(endpoint.env(), stack.worker_env), output)
+                start_worker(
+                    child_environment(identities.env(local_iam.WORKER), stack.worker_env), output
+                )
             )
         if scheduler is not None:
             scheduler.wait_for_output(SCHEDULER_READY, timeout=60)
         light.wait_for_output(LIGHT_READY, timeout=60)
         api_url = f"http://127.0.0.1:{args.api_port}"
-        from_deployed(stack, endpoint, started_at, api_url).write(STATE_PATH)
+        state = from_deployed(stack, endpoint, started_at, api_url, identities.credentials_env())
+        state.write(STATE_PATH)
         state_written = True
         print(
             summary(
@@ -254,6 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 worker=not args.no_worker,
                 scheduler=scheduler is not None,
                 bridge=bridge,
+                iam_enforced=identities.enforced,
             )
         )
         return wait_while_running(processes)

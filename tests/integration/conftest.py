@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from infra import local_setup
+from infra import local_iam, local_setup
 from infra.emulator import AwsEndpoint, Emulator, free_port, start_moto
 from infra.log_shipping import CloudWatchShipping, ship_to_cloudwatch
 from infra.processes import (
@@ -60,6 +60,8 @@ STOP_GRACE_SECONDS = 15.0
 @dataclass
 class LocalStack:
     emulator: Emulator
+    # The admin (``endpoint``, ``env``, ``client``) and each component's own identity.
+    identities: local_iam.Identities
     stack: DeployedStack
     logs: LogDirectory
     api: ChildProcess
@@ -82,8 +84,12 @@ class LocalStack:
 
     @property
     def env(self) -> dict[str, str]:
-        """AWS_ENDPOINT_URL, credentials and region of the emulator."""
+        """AWS_ENDPOINT_URL, the admin's credentials and the region of the emulator."""
         return self.endpoint.env()
+
+    def component_env(self, component: str) -> dict[str, str]:
+        """The endpoint and credentials of "api", "worker" or a function by logical id."""
+        return self.identities.env(component)
 
     @property
     def api_url(self) -> str:
@@ -138,7 +144,9 @@ class LocalStack:
         return self.endpoint.client(service)
 
     def worker_env(self, extra_env: Mapping[str, str] | None = None) -> dict[str, str]:
-        return child_environment(self.env, self.stack.worker_env, extra_env)
+        return child_environment(
+            self.component_env(local_iam.WORKER), self.stack.worker_env, extra_env
+        )
 
     def start_worker(
         self, extra_env: Mapping[str, str] | None = None, ready_timeout: float | None = 30.0
@@ -158,7 +166,7 @@ class LocalStack:
     def start_worker_container(self, image: str, ready_timeout: float = 60.0) -> WorkerContainer:
         """Start a worker as the container ECS runs (``image``), with the task's environment."""
         name = f"worker-{next(self._worker_numbers)}-container"
-        task_env = {**self.env, **self.stack.worker_env}
+        task_env = {**self.component_env(local_iam.WORKER), **self.stack.worker_env}
         worker = WorkerContainer(
             name,
             image,
@@ -191,30 +199,43 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     emulator = start_moto(port=0)
     started: list[ChildProcess] = []
     try:
+        # Setup and the tests' own calls as an admin; each component as its own template role.
+        emulator.endpoint = local_iam.create_admin(emulator.endpoint)
         stack = local_setup.deploy_local(emulator.endpoint, PARAMETERS, STACK_NAME)
+        identities = local_iam.least_privilege(
+            emulator, emulator.endpoint, stack, enforce=local_iam.enforcement_wanted()
+        )
         # Every child's lines in its log file and in the emulator's CloudWatch Logs.
         shipping = ship_to_cloudwatch(logs, emulator.endpoint, stack.outputs)
         started_at = datetime.now(UTC)
         scheduler_env = child_environment(
-            emulator.endpoint.env(), stack.component_env(SCHEDULER_FUNCTION)
+            identities.env(SCHEDULER_FUNCTION), stack.component_env(SCHEDULER_FUNCTION)
         )
         scheduler = start_scheduler(scheduler_env, shipping, stack.stack_name, started_at)
         started.append(scheduler)
         # The first worker and the scheduler boot while the API does: each takes seconds to import.
-        worker_env = child_environment(emulator.endpoint.env(), stack.worker_env)
+        worker_env = child_environment(identities.env(local_iam.WORKER), stack.worker_env)
         worker = start_worker(worker_env, shipping, name="worker-1")
         started.append(worker)
-        light_env = child_environment(emulator.endpoint.env(), stack.component_env(LIGHT_FUNCTION))
+        light_env = child_environment(
+            identities.env(LIGHT_FUNCTION), stack.component_env(LIGHT_FUNCTION)
+        )
         light = start_light(light_env, shipping, stack.stack_name)
         started.append(light)
         api_port = free_port()
-        api_env = child_environment(emulator.endpoint.env(), stack.api_env)
+        api_env = child_environment(identities.env("api"), stack.api_env)
         api = start_api(api_env, shipping, port=api_port)
         started.append(api)
         worker.wait_for_output(WORKER_READY, timeout=60)
         scheduler.wait_for_output(SCHEDULER_READY, timeout=60)
         light.wait_for_output(LIGHT_READY, timeout=60)
-        state = from_deployed(stack, emulator.endpoint, started_at, f"http://127.0.0.1:{api_port}")
+        state = from_deployed(
+            stack,
+            emulator.endpoint,
+            started_at,
+            f"http://127.0.0.1:{api_port}",
+            identities.credentials_env(),
+        )
         state_path = state.write(tmp_path_factory.mktemp("local-stack-state") / "stack.json")
     except BaseException:
         stop_all(started, grace=1.0)
@@ -223,6 +244,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         raise
     local = LocalStack(
         emulator=emulator,
+        identities=identities,
         stack=stack,
         logs=logs,
         api=api,

@@ -17,6 +17,8 @@ from typing import Any
 
 from infra.docker_bridge import host_addresses_for_containers
 from infra.emulator import Emulator
+from infra.local_iam import Identities
+from infra.processes import LIGHT_FUNCTION, SCHEDULER_FUNCTION
 from infra.sam_local import (
     BUILD_DIR,
     STAND_IN,
@@ -25,7 +27,7 @@ from infra.sam_local import (
     lambda_containers,
     prepare,
 )
-from infra.template import DeployedStack
+from infra.template import API_FUNCTION, DeployedStack
 from infra.up import write_sam_env_vars
 
 REPO = Path(__file__).resolve().parents[2]
@@ -68,11 +70,27 @@ def reachable_from_containers(emulator: Emulator) -> Iterator[list[str]]:
             emulator.stop_listening(address)
 
 
-def sam_local_for(stack: DeployedStack, emulator: Emulator, directory: Path) -> SamLocal:
+def sam_local_for(
+    stack: DeployedStack, emulator: Emulator, identities: Identities, directory: Path
+) -> SamLocal:
     """`sam local` for the built packages, with the stack's env-vars file as `make up` writes
-    it and the arm64 (and x86_64) stand-in runtime images: no registry is needed."""
+    it, each function as its own role, and the stand-in runtime images: no registry needed."""
     env_vars = write_sam_env_vars(stack, emulator.endpoint, directory / "sam-env-vars.json")
-    return prepare(emulator.endpoint.env(), STAND_IN, built_packages(), env_vars)
+    credentials = {
+        function: identities.env(component)
+        for function, component in (
+            (API_FUNCTION, "api"),
+            (SCHEDULER_FUNCTION, SCHEDULER_FUNCTION),
+            (LIGHT_FUNCTION, LIGHT_FUNCTION),
+        )
+    }
+    return prepare(
+        emulator.endpoint.env(),
+        STAND_IN,
+        built_packages(),
+        env_vars,
+        function_credentials=credentials,
+    )
 
 
 def function_containers(function: str) -> list[dict[str, Any]]:

@@ -36,7 +36,7 @@ def _clear_caches() -> None:
 @pytest.fixture
 def producer(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Iterator[JobStore]:
     """This process as a producer: the API function's environment, aimed at the emulator."""
-    for name, value in {**local_stack.stack.api_env, **local_stack.env}.items():
+    for name, value in {**local_stack.stack.api_env, **local_stack.component_env("api")}.items():
         monkeypatch.setenv(name, value)
     _clear_caches()
     yield JobStore.from_settings()

@@ -47,7 +47,10 @@ def fire(local_stack: LocalStack, task: str, kwargs: dict[str, Any] | None = Non
         "scheduled_time": iso(utcnow()),
         "schedule": "integration-test",
     }
-    env = child_environment(local_stack.env, local_stack.stack.component_env("SchedulerFunction"))
+    env = child_environment(
+        local_stack.component_env("SchedulerFunction"),
+        local_stack.stack.component_env("SchedulerFunction"),
+    )
     invoked = subprocess.run(
         [sys.executable, "-c", INVOKE_SCHEDULER, json.dumps(event)],
         env=env,

@@ -108,7 +108,9 @@ def api_with_unreachable(local_stack: LocalStack, service: str) -> tuple[Any, st
     """A second API process whose `service` endpoint refuses connections, and its URL."""
     nothing_listens = f"http://127.0.0.1:{free_port()}"
     env = child_environment(
-        local_stack.env, local_stack.stack.api_env, {f"AWS_ENDPOINT_URL_{service}": nothing_listens}
+        local_stack.component_env("api"),
+        local_stack.stack.api_env,
+        {f"AWS_ENDPOINT_URL_{service}": nothing_listens},
     )
     port = free_port()
     api = start_api(env, local_stack.logs, port=port, name=f"api-without-{service.lower()}")

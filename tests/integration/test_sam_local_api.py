@@ -15,6 +15,7 @@ import pytest
 from infra.emulator import free_port
 from infra.processes import ChildProcess
 from infra.sam_local import derived_image, lambda_containers, remove_containers, stand_in_image
+from infra.template import API_FUNCTION
 from tests.integration.conftest import LocalStack
 from tests.integration.sam_cli import (
     built_packages,
@@ -71,11 +72,14 @@ def sam_api(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -
     before = lambda_containers()
     with reachable_from_containers(local_stack.emulator):
         sam = sam_local_for(
-            local_stack.stack, local_stack.emulator, tmp_path_factory.mktemp("sam-api")
+            local_stack.stack,
+            local_stack.emulator,
+            local_stack.identities,
+            tmp_path_factory.mktemp("sam-api"),
         )
         port = free_port()
         argv = sam.start_api(port)
-        process = ChildProcess("sam-api", argv, sam.environment(), local_stack.logs)
+        process = ChildProcess("sam-api", argv, sam.environment(API_FUNCTION), local_stack.logs)
         api = SamApi(process, port)
         try:
             first_answer(api)

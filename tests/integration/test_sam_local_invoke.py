@@ -54,7 +54,10 @@ def sam(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> It
     before = lambda_containers()
     with reachable_from_containers(local_stack.emulator):
         yield sam_local_for(
-            local_stack.stack, local_stack.emulator, tmp_path_factory.mktemp("sam-invoke")
+            local_stack.stack,
+            local_stack.emulator,
+            local_stack.identities,
+            tmp_path_factory.mktemp("sam-invoke"),
         )
     left = lambda_containers() - before
     remove_containers(left)
@@ -70,7 +73,7 @@ def generate_event(sam: SamLocal, service: str, kind: str, *options: str) -> dic
 def invoke(sam: SamLocal, function: str, event: dict[str, Any], directory: Path) -> Any:
     path = directory / f"{function}-event.json"
     path.write_text(json.dumps(event))
-    return sam_json(sam.invoke(function, path), sam.environment(), INVOKE_SECONDS)
+    return sam_json(sam.invoke(function, path), sam.environment(function), INVOKE_SECONDS)
 
 
 def test_the_scheduler_function_enqueues_its_job_from_a_scheduled_event(
