@@ -27,3 +27,20 @@ class InvalidInput(Exception):
 
     def __reduce__(self) -> tuple[type, tuple[str, str]]:
         return (type(self), (self.field, self.message))
+
+
+class PermissionMissing(Exception):
+    """AWS refused a call for want of a permission: a fault of the deployment, not an outage.
+
+    Retrying cannot help, so the API answers 500 (not 503) and a job fails at once. The
+    message names the operation and gives AWS's own words, which name the action and the role.
+    """
+
+    def __init__(self, service: str, operation: str, detail: str) -> None:
+        super().__init__(f"{service} denied {operation}: {detail}")
+        self.service = service
+        self.operation = operation
+        self.detail = detail
+
+    def __reduce__(self) -> tuple[type, tuple[str, str, str]]:
+        return (type(self), (self.service, self.operation, self.detail))

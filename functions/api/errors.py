@@ -2,13 +2,15 @@
 
 from typing import Any
 
+from botocore.exceptions import ClientError
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from skylane.errors import DependencyUnavailable, InvalidInput
+from skylane.errors import DependencyUnavailable, InvalidInput, PermissionMissing
 from skylane.idempotency import IdempotencyConflict
 from skylane.logs import logger
+from skylane.outages import permission_missing
 
 RETRY_AFTER_SECONDS = 5
 
@@ -18,6 +20,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidInput, _invalid_input)
     app.add_exception_handler(DependencyUnavailable, _dependency_unavailable)
     app.add_exception_handler(IdempotencyConflict, _idempotency_conflict)
+    app.add_exception_handler(PermissionMissing, _permission_missing)
+    app.add_exception_handler(ClientError, _aws_error)
 
 
 async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
@@ -76,3 +80,33 @@ async def _dependency_unavailable(request: Request, exc: Exception) -> JSONRespo
 
 def _nothing_accepted(request: Request) -> str:
     return " No job was accepted." if request.method == "POST" else ""
+
+
+async def _permission_missing(request: Request, exc: Exception) -> JSONResponse:
+    """A configuration fault: retrying cannot help, so no 503 and no Retry-After."""
+    assert isinstance(exc, PermissionMissing)
+    logger.error(
+        "AWS permission missing",
+        extra={"service": exc.service, "operation": exc.operation, "reason": exc.detail},
+    )
+    return JSONResponse(
+        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        content={
+            "detail": "skylane is not allowed to do this in its AWS account: a permission is "
+            f"missing from its deployment.{_nothing_accepted(request)} The operators' logs "
+            "name the denied action."
+        },
+    )
+
+
+async def _aws_error(request: Request, exc: Exception) -> JSONResponse:
+    """An AWS error no route turned into an answer: a missing permission, or a bug."""
+    assert isinstance(exc, ClientError)
+    denied = permission_missing(exc)
+    if denied is not None:
+        return await _permission_missing(request, denied)
+    logger.exception("unexpected AWS error", exc_info=exc)
+    return JSONResponse(
+        status_code=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        content={"detail": "skylane failed to handle this request."},
+    )

@@ -7,6 +7,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from skylane.aws import client
+from skylane.errors import PermissionMissing
+from skylane.outages import permission_missing
 
 # A streaming read's unit: large enough to keep the request count low, small enough to keep
 # a worker process's memory flat whatever the object's size.
@@ -58,6 +60,11 @@ def open_object(bucket: str, key: str) -> S3Object:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") in _MISSING_CODES:
             raise ObjectMissing(f"s3://{bucket}/{key} does not exist") from exc
+        denied = permission_missing(exc, "S3")
+        if denied is not None:
+            raise PermissionMissing(
+                "S3", denied.operation, f"{denied.detail} (s3://{bucket}/{key})"
+            ) from exc
         raise
     return S3Object(bucket, key, int(response["ContentLength"]), response["Body"])
 

@@ -33,6 +33,7 @@ from skylane.contracts import TaskSpec
 from skylane.jobs import JobRevoked, JobStore
 from skylane.logs import logger
 from skylane.metrics import Metric, emit
+from skylane.outages import permission_missing
 from skylane.progress import ProgressReporter
 from skylane.settings import get_settings
 from skylane.states import FINAL_STATES, JobState
@@ -102,6 +103,13 @@ def job_context(task: Task, **keys: object) -> Iterator[None]:
         logger.info("job cancelled while running", extra=keys)
         raise Ignore() from None
     except Exception as exc:
+        denied = permission_missing(exc)
+        if denied is not None:
+            # The worker's role lacks a permission: no retry can help, and the job's error
+            # says which call was refused.
+            logger.exception("job failed: an AWS permission is missing", extra=keys)
+            meter.finished(Metric.JOBS_FAILED)
+            raise denied from exc
         if not is_transient(exc) or request.retries >= task.max_retries:
             logger.exception("job failed", extra=keys)
             meter.finished(Metric.JOBS_FAILED)

@@ -4,8 +4,8 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 from kombu.exceptions import OperationalError
 
-from skylane.errors import DependencyUnavailable
-from skylane.outages import is_outage, unavailable_as
+from skylane.errors import DependencyUnavailable, PermissionMissing
+from skylane.outages import is_outage, permission_missing, unavailable_as
 
 
 def client_error(code: str, status: int) -> ClientError:
@@ -53,3 +53,31 @@ def test_unavailable_as_names_the_service() -> None:
 def test_unavailable_as_lets_request_errors_through() -> None:
     with pytest.raises(ClientError), unavailable_as("S3"):
         raise client_error("NoSuchBucket", 404)
+
+
+@pytest.mark.parametrize(
+    "code", ["AccessDenied", "AccessDeniedException", "AuthorizationError", "InvalidClientTokenId"]
+)
+def test_a_refused_permission_is_no_outage_even_with_a_5xx_status(code: str) -> None:
+    assert not is_outage(client_error(code, 403))
+    assert not is_outage(client_error(code, 500))
+
+
+def test_unavailable_as_turns_a_refused_permission_into_permission_missing() -> None:
+    with pytest.raises(PermissionMissing) as raised, unavailable_as("SQS"):
+        raise OperationalError("send failed") from client_error("AccessDenied", 403)
+    assert raised.value.service == "SQS"
+    assert raised.value.operation == "Op"
+    assert str(raised.value) == "SQS denied Op: AccessDenied: m"
+
+
+def test_any_403_is_a_refused_identity() -> None:
+    # An error body the client could not parse leaves only the status as the code.
+    denied = permission_missing(client_error("403", 403))
+    assert denied is not None
+    assert not is_outage(client_error("403", 403))
+
+
+def test_permission_missing_is_none_for_other_errors() -> None:
+    assert permission_missing(client_error("ThrottlingException", 400)) is None
+    assert permission_missing(ValueError("x")) is None

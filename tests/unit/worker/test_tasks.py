@@ -338,3 +338,24 @@ def test_worker_command_line_is_valid_for_celery(
         True,
         True,
     )
+
+
+def test_a_refused_permission_fails_the_job_at_once_and_names_the_call(
+    tasks: ModuleType,
+) -> None:
+    from skylane.errors import PermissionMissing
+
+    task = FakeTask()
+    refused = ClientError(
+        {
+            "Error": {"Code": "AccessDenied", "Message": "Access Denied"},
+            "ResponseMetadata": {"HTTPStatusCode": 403},
+        },
+        "GetObject",
+    )
+
+    with pytest.raises(PermissionMissing) as raised, tasks.job_context(task):
+        raise refused
+
+    assert task.retried == []
+    assert "denied GetObject: AccessDenied" in str(raised.value)
