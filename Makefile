@@ -24,7 +24,7 @@ LAMBDA_PYTHON := 3.13
 # make build-ApiFunction LAMBDA_PLATFORM=x86_64-manylinux_2_28 FUNCTION_DEPS=... ARTIFACTS_DIR=...
 LAMBDA_PLATFORM := aarch64-manylinux_2_28
 
-.PHONY: help install up test lint lint-template sam-cli unit integration browser build deploy suites image-tools images worker-image clean bench start-api
+.PHONY: help install up test lint lint-template sam-cli unit integration browser build deploy suites image-tools images worker-image clean bench bench-with-engine start-api
 
 help:
 	@echo "make up     start the whole system locally (emulator, API on :8000, worker)"
@@ -52,6 +52,7 @@ lint: install lint-template
 	$(RUN) ruff format --check .
 	$(RUN) mypy skylane functions infra bench
 	$(HADOLINT) functions/worker/Dockerfile infra/images/lambda_runtime/Dockerfile
+	$(RUN) python -m infra.policy_lint
 
 # The template: SAM's own validation with cfn-lint, cfn-lint alone, and a security scan
 # (every skipped check is justified next to its resource in template.yaml).
@@ -61,7 +62,7 @@ lint-template: install
 	$(CHECKOV) --file template.yaml --framework cloudformation --compact --quiet --skip-download
 
 # SAM CLI's tool environment, installed unless uv's cache has it: a unit test runs its
-# ApiProvider offline (tests/unit/infra/test_sam_local_api.py), and so does make build.
+# ApiProvider offline (tests/unit/infra/test_sam_api_routes.py), and so does make build.
 sam-cli: $(UV)
 	@$(SAM_OFFLINE) --version >/dev/null 2>&1 || $(SAM) --version >/dev/null
 
@@ -111,7 +112,11 @@ images: install image-tools
 
 # Not part of `make test`: measures skylane against the naive port (about 10 minutes), prints a
 # table and writes bench/results.json.
-bench: install
+bench: install image-tools
+	$(WITH_ENGINE) $(MAKE) --no-print-directory bench-with-engine
+
+bench-with-engine:
+	$(RUN) python -m infra.images
 	$(RUN) python -m bench
 
 # ---------------------------------------------------------------- AWS build and deploy

@@ -13,7 +13,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import coldstart, cost, jobs, machine, package_size, prices, sam_build, throughput
+from bench import (
+    coldstart,
+    cost,
+    image_size,
+    jobs,
+    machine,
+    package_size,
+    prices,
+    sam_build,
+    throughput,
+)
 from bench.report import print_report, print_throughput
 from bench.stack import start_bench
 
@@ -94,6 +104,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     step("package sizes")
     # The warm build just made them (or --skip-build: .aws-sam as it is).
     results["package_size"] = package_size.measure(skip_build=True)
+    step("image sizes")
+    results["image_size"] = image_size.measure()
     step("local stack: emulator, template, both systems")
     bench = start_bench(Path(tempfile.mkdtemp(prefix="skylane-bench-")))
     try:

@@ -40,6 +40,7 @@ def print_report(r: dict[str, Any]) -> None:
     )
 
     print_sam_build(r.get("sam_build"))
+    print_image_size(r.get("image_size"))
 
     print("\nPACKAGE SIZE (unzipped, sum of file sizes)")
     for name, p in r["package_size"].items():
@@ -82,6 +83,12 @@ def print_report(r: dict[str, Any]) -> None:
         print(
             f"  {case:34} {cost['skylane'][case]['total']:9.2f} {cost['naive'][case]['total']:9.2f}"
         )
+
+
+def print_image_size(sizes: dict[str, Any] | None) -> None:
+    print("\nIMAGES (make images; uncompressed size as the engine reports it)")
+    for tag, mb in (sizes or {}).items():
+        print(f"  {tag:40} {'not built' if mb is None else f'{mb:6.1f} MB'}")
 
 
 def print_sam_build(b: dict[str, Any] | None) -> None:
