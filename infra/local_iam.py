@@ -9,7 +9,8 @@ no-auth allowance is set to zero through ``/moto-api/reset-auth``.
 import ast
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -233,15 +234,32 @@ def assume(admin: AwsEndpoint, role_arn: str, session_name: str) -> AwsEndpoint:
     )
 
 
-def set_enforcement(endpoint: AwsEndpoint, enforced: bool) -> None:
-    """moto enforces IAM once this many unauthenticated actions are used up: none, or never."""
+def _reset_auth(endpoint: AwsEndpoint, allowance: str) -> str:
+    """Set moto's no-auth allowance ("0": enforce now, "inf": never); the previous one."""
     answer = httpx.post(
         f"{endpoint.url}/moto-api/reset-auth",
-        content=b"0" if enforced else b"inf",
+        content=allowance.encode(),
         headers={"Content-Type": "text/plain"},
         timeout=10,
     )
     answer.raise_for_status()
+    previous: str = answer.json()["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"]
+    return previous
+
+
+def set_enforcement(endpoint: AwsEndpoint, enforced: bool) -> None:
+    """moto enforces IAM once this many unauthenticated actions are used up: none, or never."""
+    _reset_auth(endpoint, "0" if enforced else "inf")
+
+
+@contextmanager
+def enforcement_paused(endpoint: AwsEndpoint) -> Iterator[None]:
+    """No enforcement for the block, then as before: every moto server of a process shares it."""
+    previous = _reset_auth(endpoint, "inf")
+    try:
+        yield
+    finally:
+        _reset_auth(endpoint, previous)
 
 
 def least_privilege(

@@ -23,6 +23,7 @@ from typing import Any
 import boto3
 import pytest
 
+from infra import local_iam
 from infra.emulator import Emulator, start_moto
 
 pytestmark = pytest.mark.integration
@@ -40,7 +41,10 @@ CHANGESET_CREATED = re.compile(r"Changeset created successfully\. (arn:\S+)")
 @pytest.fixture(scope="module")
 def emulator() -> Iterator[Emulator]:
     server = start_moto(port=0)
-    yield server
+    # moto's IAM enforcement is one setting for every server in this process, and the session's
+    # stack turns it on; this test is about sam deploy, not IAM, and signs as "testing".
+    with local_iam.enforcement_paused(server.endpoint):
+        yield server
     server.stop()
 
 
