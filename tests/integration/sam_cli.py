@@ -23,9 +23,11 @@ from infra.sam_local import (
     BUILD_DIR,
     STAND_IN,
     SamLocal,
+    containers_of,
     inspect_containers,
     lambda_containers,
     prepare,
+    remove_containers,
 )
 from infra.template import API_FUNCTION, DeployedStack
 from infra.up import write_sam_env_vars
@@ -93,11 +95,29 @@ def sam_local_for(
     )
 
 
+@contextmanager
+def no_container_left(what: str) -> Iterator[None]:
+    """Fail if a function container of this session's build outlives the block (and remove it).
+
+    Only containers of our build count: another checkout's tests (a fresh clone's make test)
+    may run SAM CLI on this engine at the same time, and theirs are none of ours to remove.
+    """
+    before = lambda_containers()
+    try:
+        yield
+    finally:
+        left = containers_of(built_packages(), lambda_containers() - before)
+        remove_containers(left)
+        assert not left, f"{what} left containers behind: {left}"
+
+
 def function_containers(function: str) -> list[dict[str, Any]]:
     """`docker inspect` of the running containers SAM CLI started for ``function``."""
     running = [
         container
-        for container in inspect_containers(sorted(lambda_containers()))
+        for container in inspect_containers(
+            sorted(containers_of(built_packages(), lambda_containers()))
+        )
         if container["State"]["Running"]
     ]
     return [c for c in running if c["Config"]["Labels"].get("sam.cli.function.name") == function]
@@ -113,6 +133,11 @@ def sam_json(argv: list[str], env: dict[str, str], timeout: float) -> Any:
     lines = [line for line in done.stdout.splitlines() if line.strip()]
     assert lines, f"{' '.join(argv)} printed nothing:\n{done.stderr[-4000:]}"
     try:
-        return json.loads(done.stdout)
+        answer = json.loads(done.stdout)
     except json.JSONDecodeError:
-        return json.loads(lines[-1])
+        answer = json.loads(lines[-1])
+    # A function that raised or timed out: what it and SAM CLI said is the diagnosis.
+    assert not (isinstance(answer, dict) and "errorMessage" in answer), (
+        f"{' '.join(argv[:4])} answered {answer}:\n{done.stderr[-4000:]}"
+    )
+    return answer

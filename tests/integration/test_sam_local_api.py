@@ -14,12 +14,13 @@ import pytest
 
 from infra.emulator import free_port
 from infra.processes import ChildProcess
-from infra.sam_local import derived_image, lambda_containers, remove_containers, stand_in_image
+from infra.sam_local import derived_image, stand_in_image
 from infra.template import API_FUNCTION
 from tests.integration.conftest import LocalStack
 from tests.integration.sam_cli import (
     built_packages,
     function_containers,
+    no_container_left,
     reachable_from_containers,
     sam_local_for,
 )
@@ -69,8 +70,10 @@ def stop_gracefully(process: ChildProcess) -> None:
 
 @pytest.fixture(scope="module")
 def sam_api(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamApi]:
-    before = lambda_containers()
-    with reachable_from_containers(local_stack.emulator):
+    with (
+        no_container_left("sam local start-api"),
+        reachable_from_containers(local_stack.emulator),
+    ):
         sam = sam_local_for(
             local_stack.stack,
             local_stack.emulator,
@@ -86,9 +89,6 @@ def sam_api(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -
             yield api
         finally:
             stop_gracefully(process)
-            left = lambda_containers() - before
-            remove_containers(left)
-            assert not left, f"sam local start-api left containers behind: {left}"
 
 
 def test_an_email_job_is_accepted_run_by_the_worker_and_followed_through_sam(

@@ -12,7 +12,7 @@ from uuid import uuid4
 
 import pytest
 
-from infra.sam_local import SamLocal, lambda_containers, remove_containers, sam_cli
+from infra.sam_local import SamLocal, sam_cli
 from skylane.aws import reset_clients
 from skylane.celery_app import get_celery_app
 from skylane.contracts import SEND_NOTIFICATION
@@ -23,6 +23,7 @@ from skylane.submission import submit_job
 from tests.integration.conftest import LocalStack
 from tests.integration.job_records import records
 from tests.integration.sam_cli import (
+    no_container_left,
     reachable_from_containers,
     sam_json,
     sam_local_for,
@@ -51,17 +52,16 @@ def job_state(local_stack: LocalStack, job_id: str) -> JobState | None:
 
 @pytest.fixture(scope="module")
 def sam(local_stack: LocalStack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SamLocal]:
-    before = lambda_containers()
-    with reachable_from_containers(local_stack.emulator):
+    with (
+        no_container_left("sam local invoke"),
+        reachable_from_containers(local_stack.emulator),
+    ):
         yield sam_local_for(
             local_stack.stack,
             local_stack.emulator,
             local_stack.identities,
             tmp_path_factory.mktemp("sam-invoke"),
         )
-    left = lambda_containers() - before
-    remove_containers(left)
-    assert not left, f"sam local invoke left containers behind: {left}"
 
 
 def generate_event(sam: SamLocal, service: str, kind: str, *options: str) -> dict[str, Any]:
