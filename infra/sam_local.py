@@ -44,6 +44,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -79,6 +80,9 @@ RECIPE_LABEL = "skylane.recipe"
 LAMBDA_LABEL = "sam.cli.container.type=lambda"
 # A second SIGINT sooner than this after the first is the same Ctrl-C passed on by uv.
 REPEATED_SIGNAL_SECONDS = 1.0
+# What SAM CLI says when it could not hand an event to a container (invoke_until_delivered).
+NO_RESPONSE = "No response from invoke container"
+INVOKE_ATTEMPTS = 3
 # The least Timeout of a function that runs under emulation (qemu), and the copy that has it.
 EMULATED_TIMEOUT_SECONDS = 300
 EMULATED_TEMPLATE = "template.emulated.json"
@@ -454,6 +458,93 @@ def run_supervised(argv: Sequence[str], env: Mapping[str, str], build_dir: Path)
     return 0 if first_stop is not None else code
 
 
+def invoke_until_delivered(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    build_dir: Path,
+    attempts: int = INVOKE_ATTEMPTS,
+    timeout: float | None = None,
+    echo: bool = False,
+) -> "subprocess.CompletedProcess[str]":
+    """Run a `sam local invoke`, again when SAM CLI could not hand the event to the container.
+
+    SAM CLI posts the event to the container's runtime interface emulator within about 0.4 s
+    of starting it (three tries, 50 to 200 ms apart). Under qemu the emulator may listen later
+    than that, Docker's userland proxy (the engine here runs without iptables) accepts the
+    connection for it and drops it, and SAM CLI reports "No response
+    from invoke container" and then waits out the function's whole Timeout (the timer it
+    started is never cancelled on that path). The event reached no function, so SAM CLI is
+    stopped there and the invocation made again. ``timeout`` bounds each attempt; ``echo``
+    copies SAM CLI's stderr to ours as it comes. Function containers of ``build_dir`` left
+    behind are removed.
+    """
+    for attempt in range(1, attempts + 1):
+        done, delivered = _invoke_once(argv, env, build_dir, timeout, echo)
+        if delivered or attempt == attempts:
+            return done
+        print(
+            f"sam_local: the event did not reach the container (attempt {attempt} of "
+            f"{attempts}): invoking again",
+            file=sys.stderr,
+        )
+    raise ValueError("attempts must be at least 1")
+
+
+def _invoke_once(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    build_dir: Path,
+    timeout: float | None,
+    echo: bool,
+) -> "tuple[subprocess.CompletedProcess[str], bool]":
+    """One `sam local invoke`, and whether SAM CLI handed its event to the container."""
+    before = lambda_containers()
+    process = subprocess.Popen(
+        list(argv),
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    stdout, stderr = process.stdout, process.stderr
+    assert stdout is not None
+    assert stderr is not None
+    answer: list[str] = []
+    reader = threading.Thread(target=lambda: answer.append(stdout.read()), daemon=True)
+    reader.start()
+    watchdog = threading.Timer(timeout, process.kill) if timeout else None
+    if watchdog is not None:
+        watchdog.start()
+    said: list[str] = []
+    delivered = True
+    try:
+        for line in stderr:
+            said.append(line)
+            if echo:
+                sys.stderr.write(line)
+                sys.stderr.flush()
+            if NO_RESPONSE in line:
+                delivered = False
+                process.kill()
+                break
+        process.wait()
+    finally:
+        if watchdog is not None:
+            watchdog.cancel()
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        reader.join(timeout=5)
+        stdout.close()
+        stderr.close()
+        remove_containers(containers_of(build_dir, lambda_containers() - before))
+    done = subprocess.CompletedProcess(
+        list(argv), process.returncode, "".join(answer), "".join(said)
+    )
+    return done, delivered
+
+
 def check_containers_reach(state: StackState) -> None:
     """On Docker on Linux, the emulator must listen on the bridge: fail early, and say why."""
     port = urlsplit(state.endpoint_url).port
@@ -553,8 +644,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"({sam.template}; the packages are the built ones)",
             file=sys.stderr,
         )
-    function = API_FUNCTION if args.command == "start-api" else args.function
-    return run_supervised(argv_, sam.environment(function), sam.build_dir)
+    if args.command == "start-api":
+        return run_supervised(argv_, sam.environment(API_FUNCTION), sam.build_dir)
+    done = invoke_until_delivered(argv_, sam.environment(args.function), sam.build_dir, echo=True)
+    sys.stdout.write(done.stdout)
+    return done.returncode
 
 
 if __name__ == "__main__":

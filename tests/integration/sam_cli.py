@@ -25,6 +25,7 @@ from infra.sam_local import (
     SamLocal,
     containers_of,
     inspect_containers,
+    invoke_until_delivered,
     lambda_containers,
     prepare,
     remove_containers,
@@ -124,20 +125,35 @@ def function_containers(function: str) -> list[dict[str, Any]]:
 
 
 def sam_json(argv: list[str], env: dict[str, str], timeout: float) -> Any:
-    """Run a sam command that prints one JSON document on stdout (generate-event, invoke)."""
+    """Run a sam command that prints one JSON document on stdout (generate-event)."""
     done = subprocess.run(
         argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
-    assert done.returncode == 0, f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr[-4000:]}"
+    return json_answer(done)
+
+
+def invoke_json(sam: SamLocal, function: str, event: Path, timeout: float) -> Any:
+    """`sam local invoke` of ``function`` with ``event`` (again if SAM CLI could not hand the
+    event to the container: infra.sam_local.invoke_until_delivered); the function's answer."""
+    argv = sam.invoke(function, event)
+    done = invoke_until_delivered(
+        argv, sam.environment(function), built_packages(), timeout=timeout
+    )
+    return json_answer(done)
+
+
+def json_answer(done: "subprocess.CompletedProcess[str]") -> Any:
+    command = " ".join(str(part) for part in done.args[:4])
+    assert done.returncode == 0, f"{command} failed:\n{done.stdout}\n{done.stderr[-4000:]}"
     # sam local invoke prints the function's answer as the last line of stdout.
     lines = [line for line in done.stdout.splitlines() if line.strip()]
-    assert lines, f"{' '.join(argv)} printed nothing:\n{done.stderr[-4000:]}"
+    assert lines, f"{command} printed nothing:\n{done.stderr[-4000:]}"
     try:
         answer = json.loads(done.stdout)
     except json.JSONDecodeError:
         answer = json.loads(lines[-1])
     # A function that raised or timed out: what it and SAM CLI said is the diagnosis.
     assert not (isinstance(answer, dict) and "errorMessage" in answer), (
-        f"{' '.join(argv[:4])} answered {answer}:\n{done.stderr[-4000:]}"
+        f"{command} answered {answer}:\n{done.stderr[-4000:]}"
     )
     return answer

@@ -23,6 +23,7 @@ from skylane.submission import submit_job
 from tests.integration.conftest import LocalStack
 from tests.integration.job_records import records
 from tests.integration.sam_cli import (
+    invoke_json,
     no_container_left,
     reachable_from_containers,
     sam_json,
@@ -73,7 +74,7 @@ def generate_event(sam: SamLocal, service: str, kind: str, *options: str) -> dic
 def invoke(sam: SamLocal, function: str, event: dict[str, Any], directory: Path) -> Any:
     path = directory / f"{function}-event.json"
     path.write_text(json.dumps(event))
-    return sam_json(sam.invoke(function, path), sam.environment(function), INVOKE_SECONDS)
+    return invoke_json(sam, function, path, INVOKE_SECONDS)
 
 
 def test_the_scheduler_function_enqueues_its_job_from_a_scheduled_event(

@@ -274,3 +274,51 @@ def test_the_bridge_gateway_is_named_or_the_subnets_first_address() -> None:
 def test_only_addresses_of_this_machine_are_local() -> None:
     assert is_local_address("127.0.0.1")
     assert not is_local_address("192.0.2.1")  # TEST-NET-1
+
+
+FLAKY_SAM = """
+import pathlib, sys, time
+calls = pathlib.Path(sys.argv[1])
+calls.write_text(calls.read_text() + "x" if calls.exists() else "x")
+if len(calls.read_text()) == 1:
+    print("Invoking functions.scheduler.handler.handler (python3.13)", file=sys.stderr, flush=True)
+    print("No response from invoke container for SchedulerFunction", file=sys.stderr, flush=True)
+    time.sleep(60)  # SAM CLI waiting out the function's Timeout
+print('{"job_id": "j", "duplicate": false}')
+"""
+
+
+def test_an_event_sam_cli_could_not_deliver_is_invoked_again_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sam_local, "lambda_containers", set)
+    script = tmp_path / "sam.py"
+    script.write_text(FLAKY_SAM)
+    calls = tmp_path / "calls"
+    started = time.monotonic()
+
+    done = sam_local.invoke_until_delivered(
+        [sys.executable, str(script), str(calls)], dict(os.environ), tmp_path, timeout=30
+    )
+
+    assert time.monotonic() - started < 20
+    assert calls.read_text() == "xx"
+    assert done.returncode == 0
+    assert json.loads(done.stdout) == {"job_id": "j", "duplicate": False}
+
+
+def test_an_invocation_that_never_delivers_gives_up_after_its_attempts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sam_local, "lambda_containers", set)
+    script = tmp_path / "sam.py"
+    script.write_text(FLAKY_SAM.replace("== 1", "<= 5"))
+    calls = tmp_path / "calls"
+
+    done = sam_local.invoke_until_delivered(
+        [sys.executable, str(script), str(calls)], dict(os.environ), tmp_path, attempts=2
+    )
+
+    assert calls.read_text() == "xx"
+    assert "No response from invoke container" in done.stderr
+    assert done.stdout == ""
