@@ -51,7 +51,7 @@ lint: install lint-template
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy skylane functions infra bench
-	$(HADOLINT) functions/worker/Dockerfile infra/images/lambda_runtime/Dockerfile
+	$(HADOLINT) functions/worker/Dockerfile infra/images/lambda_runtime/Dockerfile infra/images/lambda_runtime/Dockerfile.invoke
 	$(RUN) python -m infra.policy_lint
 
 # The template: SAM's own validation with cfn-lint, cfn-lint alone, and a security scan

@@ -21,8 +21,7 @@ Runtime images (``--invoke-image``):
 
 Warm containers (EAGER): each function's container starts with SAM CLI and serves every
 request, as a warm Lambda sandbox does; an arm64 function on an x86_64 machine runs under qemu,
-and a cold start per request would take most of a minute. (LAZY would start the container on
-the first request, and under qemu its emulator listens too late for SAM CLI, which answers 502.)
+and a cold start per request would take most of a minute.
 The runtime still initialises on the first request, as Lambda's does. SAM CLI's file watching
 is off unless asked for (--watch): right after a build it sometimes takes the fresh package
 for a change and starts a second container on the first request; `make start-api` builds
@@ -73,15 +72,15 @@ REGISTRY_TIMEOUT_SECONDS = 3.0
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
 # Lambda's default when neither the function nor Globals name one.
 DEFAULT_ARCHITECTURE = "x86_64"
-# A label every stand-in carries (infra/images/build.py), and so every image SAM CLI derives
-# from one (FROM keeps labels): a derived image made from an older stand-in has another value.
-RECIPE_LABEL = "skylane.recipe"
 # What SAM CLI labels each function container with (samcli/local/docker/lambda_container.py).
 LAMBDA_LABEL = "sam.cli.container.type=lambda"
 # A second SIGINT sooner than this after the first is the same Ctrl-C passed on by uv.
 REPEATED_SIGNAL_SECONDS = 1.0
 # What SAM CLI says when it could not hand an event to a container (invoke_until_delivered).
 NO_RESPONSE = "No response from invoke container"
+# What the Runtime Interface Emulator says when an event reached it: after this, no response
+# means the function failed or timed out, and invoking again would run the event twice.
+EVENT_RECEIVED = "START RequestId:"
 INVOKE_ATTEMPTS = 3
 # The least Timeout of a function that runs under emulation (qemu), and the copy that has it.
 EMULATED_TIMEOUT_SECONDS = 300
@@ -214,11 +213,26 @@ def stand_in_image(architecture: str) -> str:
     return ARCHITECTURES[architecture].lambda_runtime
 
 
-def ensure_stand_in(architecture: str) -> str:
-    """The stand-in for ``architecture``, built first if it is missing or its recipe changed."""
-    from infra.images.build import ARCHITECTURES, ensure_lambda_runtime
+def sam_runtime_emulator(architecture: str) -> Path:
+    """SAM CLI's own Runtime Interface Emulator binary for ``architecture``."""
+    found = sorted(
+        sam_tool_prefix().glob(
+            f"lib/python*/site-packages/samcli/local/rapid/aws-lambda-rie-{architecture}"
+        )
+    )
+    if not found:
+        raise SamLocalError(f"SAM CLI ({sam_tool_prefix()}) ships no {architecture} emulator")
+    return found[-1]
 
-    return ensure_lambda_runtime(ARCHITECTURES[architecture])
+
+def ensure_stand_in(architecture: str) -> str:
+    """The stand-in for ``architecture`` and its invoke image, built first if missing or if
+    their recipe changed: SAM CLI then finds the image it would derive and uses it as is."""
+    from infra.images.build import ARCHITECTURES, ensure_invoke_image
+
+    arch = ARCHITECTURES[architecture]
+    ensure_invoke_image(arch, sam_runtime_emulator(host_architecture()))
+    return arch.lambda_runtime
 
 
 def choose_images(choice: str, architectures: Mapping[str, str]) -> dict[str, str] | None:
@@ -230,38 +244,9 @@ def choose_images(choice: str, architectures: Mapping[str, str]) -> dict[str, st
     return dict.fromkeys(architectures, choice)
 
 
-def _image_label(image: str, label: str) -> str | None:
-    inspected = subprocess.run(
-        ["docker", "image", "inspect", "--format", "{{json .Config.Labels}}", image],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if inspected.returncode != 0:
-        return None
-    labels = json.loads(inspected.stdout) or {}
-    value = labels.get(label)
-    return value if isinstance(value, str) else None
-
-
 def derived_image(image: str, architecture: str) -> str:
     """The image SAM CLI builds from an invoke image (its RIE added): samcli's lambda_image."""
     return f"{image.split(':')[0].replace('@', '')}:rapid-{architecture}"
-
-
-def derived_images_stale(images: Mapping[str, str], architectures: Mapping[str, str]) -> bool:
-    """Whether SAM CLI would reuse an image it derived from an older build of an invoke image.
-
-    With --skip-pull-image SAM CLI reuses an existing derived image (``<repo>:rapid-<arch>``)
-    without looking at its base again, so a rebuilt stand-in needs --force-image-build.
-    """
-    for function, image in images.items():
-        derived = derived_image(image, architectures[function])
-        current = _image_label(image, RECIPE_LABEL)
-        built_from = _image_label(derived, RECIPE_LABEL)
-        if built_from is not None and built_from != current:
-            return True
-    return False
 
 
 @dataclass(frozen=True)
@@ -276,7 +261,6 @@ class SamLocal:
     endpoint_env: Mapping[str, str]
     # Invoke image per function; None: SAM CLI's own emulation images (pulled).
     images: Mapping[str, str] | None = None
-    force_image_build: bool = False
     # The functions whose architecture is not this machine's (run under emulation).
     emulated: tuple[str, ...] = ()
     parameters: Mapping[str, str] = field(default_factory=lambda: {"Stage": "local"})
@@ -301,8 +285,6 @@ class SamLocal:
                 options += ["--invoke-image", f"{function}={image}"]
             # Local images: there is nothing to pull, and no registry to pull from.
             options.append("--skip-pull-image")
-        if self.force_image_build:
-            options.append("--force-image-build")
         return options
 
     def start_api(
@@ -356,7 +338,6 @@ def prepare(
                     "`make images` builds it (Linux: debootstrap, qemu-user-static), or "
                     "SAM_INVOKE_IMAGE=sam uses SAM CLI's own images"
                 ) from error
-    stale = images is not None and derived_images_stale(images, architectures)
     return SamLocal(
         build_dir=build_dir,
         env_vars=env_vars,
@@ -364,7 +345,6 @@ def prepare(
         emulated=tuple(emulated),
         endpoint_env=dict(endpoint_env),
         images=images,
-        force_image_build=stale,
         function_credentials=dict(function_credentials or {}),
     )
 
@@ -518,13 +498,15 @@ def _invoke_once(
         watchdog.start()
     said: list[str] = []
     delivered = True
+    received = False
     try:
         for line in stderr:
             said.append(line)
             if echo:
                 sys.stderr.write(line)
                 sys.stderr.flush()
-            if NO_RESPONSE in line:
+            received = received or EVENT_RECEIVED in line
+            if NO_RESPONSE in line and not received:
                 delivered = False
                 process.kill()
                 break

@@ -21,6 +21,7 @@ from infra.images import rootfs
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 LAMBDA_RUNTIME_RECIPE = HERE / "lambda_runtime"
+INVOKE_IMAGE_DOCKERFILE = LAMBDA_RUNTIME_RECIPE / "Dockerfile.invoke"
 WORKER_DOCKERFILE = REPO_ROOT / "functions" / "worker" / "Dockerfile"
 # The worker's dependencies per architecture, inside the build context (.dockerignore).
 WORKER_DEPS = REPO_ROOT / ".local" / "worker-deps"
@@ -51,6 +52,11 @@ class Architecture:
         return f"skylane-local/lambda-python:{LAMBDA_PYTHON}-{self.name}"
 
     @property
+    def invoke_image(self) -> str:
+        # The name SAM CLI gives the image it derives from the stand-in (samcli's lambda_image).
+        return f"skylane-local/lambda-python:rapid-{self.name}"
+
+    @property
     def worker(self) -> str:
         return f"skylane-worker:{self.name}"
 
@@ -72,8 +78,8 @@ def _digest(*parts: str | bytes) -> str:
     return digest.hexdigest()[:16]
 
 
-def image_recipe(tag: str) -> str | None:
-    """The recipe digest of image ``tag``, or None when there is no such image."""
+def image_label(tag: str, label: str) -> str | None:
+    """Label ``label`` of image ``tag``, or None when there is no such image or label."""
     inspected = subprocess.run(
         ["docker", "image", "inspect", "--format", "{{json .Config.Labels}}", tag],
         capture_output=True,
@@ -83,8 +89,13 @@ def image_recipe(tag: str) -> str | None:
     if inspected.returncode != 0:
         return None
     labels = json.loads(inspected.stdout) or {}
-    recipe = labels.get(RECIPE_LABEL)
-    return recipe if isinstance(recipe, str) else None
+    value = labels.get(label)
+    return value if isinstance(value, str) else None
+
+
+def image_recipe(tag: str) -> str | None:
+    """The recipe digest of image ``tag``, or None when there is no such image."""
+    return image_label(tag, RECIPE_LABEL)
 
 
 def image_id(tag: str) -> str:
@@ -214,6 +225,34 @@ def ensure_lambda_runtime(arch: Architecture) -> str:
     finally:
         shutil.rmtree(context, ignore_errors=True)
     return arch.lambda_runtime
+
+
+def ensure_invoke_image(arch: Architecture, rie: Path) -> str:
+    """The stand-in with ``rie``, SAM CLI's Runtime Interface Emulator for this machine, under
+    the name SAM CLI looks for before it derives an image of its own (docs: Containers).
+
+    SAM CLI would add the emulator of the function's architecture, which under qemu listens
+    after SAM CLI has given up handing it the event; the emulator stands in for the Lambda
+    service, so running it natively leaves the function's own process on its architecture.
+    """
+    base = ensure_lambda_runtime(arch)
+    recipe = _digest(INVOKE_IMAGE_DOCKERFILE.read_bytes(), rie.read_bytes(), image_id(base))
+    if image_recipe(arch.invoke_image) == recipe:
+        return arch.invoke_image
+    print(f"building {arch.invoke_image}", flush=True)
+    context = _scratch(f"invoke-image-{arch.name}-")
+    try:
+        shutil.copy2(rie, context / "aws-lambda-rie")
+        docker_build(
+            arch.invoke_image,
+            INVOKE_IMAGE_DOCKERFILE,
+            context,
+            {"BASE_IMAGE": base},
+            {RECIPE_LABEL: recipe},
+        )
+    finally:
+        shutil.rmtree(context, ignore_errors=True)
+    return arch.invoke_image
 
 
 def build_worker(arch: Architecture) -> str:

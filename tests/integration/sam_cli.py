@@ -137,7 +137,7 @@ def invoke_json(sam: SamLocal, function: str, event: Path, timeout: float) -> An
     event to the container: infra.sam_local.invoke_until_delivered); the function's answer."""
     argv = sam.invoke(function, event)
     done = invoke_until_delivered(
-        argv, sam.environment(function), built_packages(), timeout=timeout
+        argv, sam.environment(function), built_packages(), timeout=timeout, echo=True
     )
     return json_answer(done)
 

@@ -155,8 +155,8 @@ def test_the_container_runs_the_built_package_in_the_arm64_runtime(sam_api: SamA
     (container,) = function_containers("ApiFunction")
     mounts = {mount["Destination"]: Path(mount["Source"]) for mount in container["Mounts"]}
 
-    # The package sam build made, not the source tree, in the image SAM CLI derived from the
-    # stand-in (its Runtime Interface Emulator added) for the function's architecture.
+    # The package sam build made, not the source tree, in the stand-in's invoke image (SAM
+    # CLI's Runtime Interface Emulator added) for the function's architecture.
     assert mounts["/var/task"] == (built_packages() / "ApiFunction").resolve()
     assert container["Config"]["Image"] == derived_image(stand_in_image("arm64"), "arm64")
     architecture = subprocess.run(
@@ -166,3 +166,18 @@ def test_the_container_runs_the_built_package_in_the_arm64_runtime(sam_api: SamA
         check=True,
     ).stdout.strip()
     assert architecture == "arm64"
+    # The function's own interpreter is the arm64 one (qemu), whatever the emulator runs as.
+    machine = subprocess.run(
+        [
+            "docker",
+            "exec",
+            container["Id"],
+            "python3",
+            "-c",
+            "import platform; print(platform.machine())",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert machine == "aarch64"

@@ -5,7 +5,6 @@ generate-event` that carry our bodies, against the session's stack through Docke
 
 import hashlib
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,17 +32,7 @@ from tests.integration.sam_cli import (
 from tests.integration.waiting import wait_until
 
 # Each invocation is a fresh container whose package is imported under qemu.
-# Off by default in make test: under qemu SAM CLI often hands the event over before the arm64
-# container's runtime emulator listens ("No response from invoke container"), three tries in a
-# row included, so these fail about half the time here. SKYLANE_SAM_INVOKE=1 runs them.
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.timeout(600),
-    pytest.mark.skipif(
-        os.environ.get("SKYLANE_SAM_INVOKE") != "1",
-        reason="sam local invoke under qemu is flaky here; SKYLANE_SAM_INVOKE=1 runs it",
-    ),
-]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]
 
 INVOKE_SECONDS = 480
 GENERATE_SECONDS = 60

@@ -322,3 +322,30 @@ def test_an_invocation_that_never_delivers_gives_up_after_its_attempts(
     assert calls.read_text() == "xx"
     assert "No response from invoke container" in done.stderr
     assert done.stdout == ""
+
+
+TIMED_OUT_SAM = """
+import pathlib, sys
+calls = pathlib.Path(sys.argv[1])
+calls.write_text(calls.read_text() + "x" if calls.exists() else "x")
+print("START RequestId: 1df08e21 Version: $LATEST", file=sys.stderr, flush=True)
+print("Function 'LightFunction' timed out after 300 seconds", file=sys.stderr, flush=True)
+print("No response from invoke container for LightFunction", file=sys.stderr, flush=True)
+"""
+
+
+def test_an_event_that_reached_the_function_is_not_invoked_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sam_local, "lambda_containers", set)
+    script = tmp_path / "sam.py"
+    script.write_text(TIMED_OUT_SAM)
+    calls = tmp_path / "calls"
+
+    done = sam_local.invoke_until_delivered(
+        [sys.executable, str(script), str(calls)], dict(os.environ), tmp_path
+    )
+
+    # The function timed out on the event: running it again would run the job twice.
+    assert calls.read_text() == "x"
+    assert "timed out after 300 seconds" in done.stderr
