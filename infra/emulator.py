@@ -1,9 +1,14 @@
-"""The AWS endpoint the local stack runs against: moto's server embedded in this process, or an
-emulator the user already runs (AWS_ENDPOINT_URL, or LOCALSTACK_HOST as localstack-client reads it).
+"""The AWS endpoint the local stack runs against: moto's server embedded in this process,
+MiniStack started for it (SKYLANE_EMULATOR=ministack, infra/ministack.py), or an emulator the user
+already runs (AWS_ENDPOINT_URL, or LOCALSTACK_HOST as localstack-client reads it). What each kind
+does differently is declared in infra/emulators.py.
 """
 
+import contextlib
 import os
+import signal
 import socket
+import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -19,7 +24,8 @@ from moto.core import config as moto_config
 from moto.iam.models import iam_backends
 from moto.server import ThreadedMotoServer
 
-from infra import moto_authorization
+from infra import ministack, moto_authorization
+from infra.emulators import MINISTACK_KIND, MOTO_KIND, EmulatorKind, detect_kind, kind_named
 from skylane.settings import LOCALSTACK_EDGE_PORT
 
 DEFAULT_PORT = 4599
@@ -29,8 +35,11 @@ PORT_VARIABLE = "SKYLANE_EMULATOR_PORT"
 HOST_VARIABLE = "SKYLANE_EMULATOR_HOST"
 HOST = "127.0.0.1"
 REGION = "us-east-1"
-# Any value works on an emulator; fixed ones keep every process on the same moto account.
-FAKE_ACCESS_KEY = "testing"
+# Which emulator `make up` and the integration tests start when no endpoint is named.
+KIND_VARIABLE = "SKYLANE_EMULATOR"
+# moto's: any value works there; fixed ones keep every process on the same moto account. Other
+# emulators have their own (EmulatorKind.default_credentials).
+FAKE_ACCESS_KEY = MOTO_KIND.default_credentials
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,8 @@ class AwsEndpoint:
     secret_access_key: str = FAKE_ACCESS_KEY
     # Temporary credentials (an assumed role) carry one.
     session_token: str | None = None
+    # What the emulator behind the URL can do and lacks (infra/emulators.py).
+    kind: EmulatorKind = MOTO_KIND
 
     def env(self) -> dict[str, str]:
         """The variables that point boto3 (and kombu's SQS transport) at this endpoint."""
@@ -71,6 +82,11 @@ class AwsEndpoint:
         """A boto3 client for this endpoint, independent of this process's AWS_* variables."""
         return self.session.client(service, endpoint_url=self.url)  # type: ignore[call-overload]
 
+    def account_id(self) -> str:
+        """The account the emulator reports (moto's 123456789012, MiniStack's 000000000000)."""
+        account: str = self.client("sts").get_caller_identity()["Account"]
+        return account
+
 
 @dataclass
 class Emulator:
@@ -78,6 +94,8 @@ class Emulator:
 
     endpoint: AwsEndpoint
     server: ThreadedMotoServer | None = field(default=None, repr=False)
+    # An emulator started as a child process for us (MiniStack), stopped with us.
+    process: "subprocess.Popen[bytes] | None" = field(default=None, repr=False)
     # The same emulator on more addresses than loopback (Docker's bridge, for sam local's
     # containers), by address: one more server each, sharing this process's moto backends.
     listeners: dict[str, ThreadedMotoServer] = field(default_factory=dict, repr=False)
@@ -116,6 +134,21 @@ class Emulator:
         if self.server is not None:
             self.server.stop()
             self.server = None
+        if self.process is not None:
+            # Its own process group: uv and the server it runs.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+            self.process = None
+
+    @property
+    def kind(self) -> EmulatorKind:
+        return self.endpoint.kind
 
 
 def free_port() -> int:
@@ -129,21 +162,40 @@ def configured_port(environ: Mapping[str, str] = os.environ) -> int:
     return int(environ.get(PORT_VARIABLE, DEFAULT_PORT))
 
 
-def external_endpoint(environ: Mapping[str, str] = os.environ) -> AwsEndpoint | None:
-    """The user's own emulator, if the environment names one."""
+def external_url(environ: Mapping[str, str] = os.environ) -> str | None:
+    """The URL of the user's own emulator, if the environment names one."""
     url = environ.get("AWS_ENDPOINT_URL")
-    if not url:
-        host = environ.get("LOCALSTACK_HOST")
-        if not host:
-            return None
-        if ":" not in host:
-            host = f"{host}:{LOCALSTACK_EDGE_PORT}"
-        url = f"http://{host}"
+    if url:
+        return url
+    host = environ.get("LOCALSTACK_HOST")
+    if not host:
+        return None
+    if ":" not in host:
+        host = f"{host}:{LOCALSTACK_EDGE_PORT}"
+    return f"http://{host}"
+
+
+def external_endpoint(
+    environ: Mapping[str, str] = os.environ, kind: EmulatorKind | None = None
+) -> AwsEndpoint | None:
+    """The user's own emulator, if the environment names one.
+
+    Its kind is $SKYLANE_EMULATOR, or ``kind``, or what its health path says (detect_kind);
+    the credentials default to that kind's.
+    """
+    url = external_url(environ)
+    if url is None:
+        return None
+    if environ.get(KIND_VARIABLE):
+        kind = kind_named(environ[KIND_VARIABLE])
+    elif kind is None:
+        kind = detect_kind(url)
     return AwsEndpoint(
         url=url,
         region=environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or REGION,
-        access_key_id=environ.get("AWS_ACCESS_KEY_ID") or FAKE_ACCESS_KEY,
-        secret_access_key=environ.get("AWS_SECRET_ACCESS_KEY") or FAKE_ACCESS_KEY,
+        access_key_id=environ.get("AWS_ACCESS_KEY_ID") or kind.default_credentials,
+        secret_access_key=environ.get("AWS_SECRET_ACCESS_KEY") or kind.default_credentials,
+        kind=kind,
     )
 
 
@@ -212,18 +264,51 @@ def start_moto(port: int, bind: str = HOST, also_on: Sequence[str] = ()) -> Emul
     return emulator
 
 
+def start_ministack(port: int, bind: str = HOST) -> Emulator:
+    """Start MiniStack (infra/ministack.py) on ``bind``; ``port=0`` picks a free one."""
+    if port == 0:
+        port = free_port()
+    process = ministack.launch(port, bind)
+    kind = MINISTACK_KIND
+    endpoint = AwsEndpoint(
+        url=f"http://{HOST}:{port}",
+        access_key_id=kind.default_credentials,
+        secret_access_key=kind.default_credentials,
+        kind=kind,
+    )
+    emulator = Emulator(endpoint=endpoint, process=process)
+    try:
+        ministack.wait_until_ready(endpoint.url, process)
+    except BaseException:
+        emulator.stop()
+        raise
+    return emulator
+
+
 def start_emulator(
     port: int | None = None,
     environ: Mapping[str, str] = os.environ,
     also_on: Sequence[str] = (),
 ) -> Emulator:
-    """Use the user's emulator if the environment names one, else start moto's server
-    (on loopback, or $SKYLANE_EMULATOR_HOST, and on each address of ``also_on``)."""
-    external = external_endpoint(environ)
-    if external is not None:
-        wait_until_answering(external.url)
+    """Use the user's emulator if the environment names one; else start MiniStack when
+    $SKYLANE_EMULATOR says so, or moto's server (on loopback, or $SKYLANE_EMULATOR_HOST, and on
+    each address of ``also_on``)."""
+    url = external_url(environ)
+    if url is not None:
+        # Its kind is told by its answers.
+        wait_until_answering(url)
+        external = external_endpoint(environ)
+        assert external is not None
         return Emulator(endpoint=external)
     bind = environ.get(HOST_VARIABLE, HOST)
+    requested = kind_named(environ.get(KIND_VARIABLE) or MOTO_KIND.name)
+    if requested is MINISTACK_KIND:
+        return start_ministack(configured_port(environ) if port is None else port, bind)
+    if requested is not MOTO_KIND:
+        raise ValueError(
+            f"{KIND_VARIABLE}={requested.name} is not started by skylane: start it yourself and "
+            "name it with LOCALSTACK_HOST or AWS_ENDPOINT_URL"
+        )
     # An emulator on every address already answers on the bridge.
     extra = () if bind in ("0.0.0.0", "::") else also_on
     return start_moto(configured_port(environ) if port is None else port, bind, extra)

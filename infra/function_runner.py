@@ -8,6 +8,7 @@ gives the function (the parent process sets it). They run until SIGTERM or SIGIN
 invocation under way finish first, as Lambda lets a running invocation end.
 """
 
+import functools
 import importlib
 import os
 import signal
@@ -18,9 +19,8 @@ from collections.abc import Callable, Mapping
 from types import FrameType
 from typing import Any
 
+import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from infra.schedules import LOCAL_ACCOUNT
 
 # One invocation of the function: the event in, the handler's answer out.
 Invoke = Callable[[Any], Any]
@@ -33,13 +33,16 @@ class LocalLambdaContext(LambdaContext):
     """The context Lambda passes a handler, for an invocation run on this machine."""
 
     def __init__(
-        self, function_name: str, region: str, memory_mb: int, timeout_seconds: int
+        self,
+        function_name: str,
+        region: str,
+        memory_mb: int,
+        timeout_seconds: int,
+        account: str = "123456789012",
     ) -> None:
         self._function_name = function_name
         self._function_version = "$LATEST"
-        self._invoked_function_arn = (
-            f"arn:aws:lambda:{region}:{LOCAL_ACCOUNT}:function:{function_name}"
-        )
+        self._invoked_function_arn = f"arn:aws:lambda:{region}:{account}:function:{function_name}"
         self._memory_limit_in_mb = memory_mb
         self._aws_request_id = str(uuid.uuid4())
         self._log_group_name = f"/aws/lambda/{function_name}"
@@ -50,10 +53,25 @@ class LocalLambdaContext(LambdaContext):
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
+@functools.cache
+def emulator_account() -> str:
+    """The account the emulator this process's environment names reports (STS), as Lambda's
+    ARNs carry the account the function runs in."""
+    account: str = boto3.client("sts").get_caller_identity()["Account"]
+    return account
+
+
 def function_invoker(
-    template: Mapping[str, Any], function: str, physical_name: str, region: str
+    template: Mapping[str, Any],
+    function: str,
+    physical_name: str,
+    region: str,
+    account: str | None = None,
 ) -> Invoke:
-    """Call ``function``'s handler (its Handler property) in this process, as Lambda would."""
+    """Call ``function``'s handler (its Handler property) in this process, as Lambda would.
+
+    ``account`` is the emulator's (emulator_account) unless given.
+    """
     resource = template["Resources"][function]
     properties = resource.get("Properties", {})
     function_globals = template.get("Globals", {}).get("Function", {})
@@ -67,7 +85,10 @@ def function_invoker(
     )
 
     def invoke(payload: Any) -> Any:
-        return handler(payload, LocalLambdaContext(physical_name, region, memory, timeout))
+        context = LocalLambdaContext(
+            physical_name, region, memory, timeout, account or emulator_account()
+        )
+        return handler(payload, context)
 
     return invoke
 

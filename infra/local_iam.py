@@ -267,9 +267,10 @@ def least_privilege(
 ) -> Identities:
     """Each component's identity, and moto enforcing IAM from now on when ``enforce``.
 
-    A user's own emulator keeps the user's credentials everywhere: its IAM is its own business.
+    Only moto's server has the API this needs (EmulatorKind.moto_api); on any other emulator
+    every component keeps the admin's credentials: its IAM is its own business.
     """
-    if not emulator.embedded:
+    if not emulator.kind.moto_api or not emulator.embedded:
         return Identities(admin, dict.fromkeys([*COMPONENTS, WORKER], admin), enforced=False)
     # Setting up is the services' part (Lambda and ECS assume these roles, which trust only
     # them), so it runs unenforced, also for a second stack on an enforcing emulator.

@@ -1,4 +1,5 @@
-"""Setup the emulator needs after the stack is created: what AWS does that moto's CFN does not."""
+"""Setup the emulator needs after the stack is created: what AWS does that an emulator's
+CloudFormation does not."""
 
 from collections.abc import Mapping
 from pathlib import Path
@@ -47,9 +48,15 @@ def apply_properties_moto_ignores(endpoint: AwsEndpoint, stack: DeployedStack) -
             continue
         ttl = properties.get("TimeToLiveSpecification")
         if resource["Type"] == "AWS::DynamoDB::Table" and ttl:
-            endpoint.client("dynamodb").update_time_to_live(
-                TableName=physical_id, TimeToLiveSpecification=ttl
-            )
+            dynamodb = endpoint.client("dynamodb")
+            # Only where the emulator left it out: AWS refuses a second UpdateTimeToLive
+            # (emulators accept it), and MiniStack applies the template's own.
+            current = dynamodb.describe_time_to_live(TableName=physical_id)
+            if current["TimeToLiveDescription"].get("TimeToLiveStatus") not in (
+                "ENABLED",
+                "ENABLING",
+            ):
+                dynamodb.update_time_to_live(TableName=physical_id, TimeToLiveSpecification=ttl)
         block = properties.get("PublicAccessBlockConfiguration")
         if resource["Type"] == "AWS::S3::Bucket" and block:
             endpoint.client("s3").put_public_access_block(

@@ -22,6 +22,7 @@ from typing import Any
 
 from infra.function_runner import (
     Invoke,
+    emulator_account,
     function_invoker,
     lambda_region,
     physical_name,
@@ -154,9 +155,10 @@ def fire_once(
     stack_name: str,
     region: str,
     kwargs: Mapping[str, Any] | None,
+    account: str,
 ) -> Any:
     firing = Firing(schedule=schedule, scheduled_time=datetime.now(UTC).replace(microsecond=0))
-    payload = render_payload(firing, stack_name, region)
+    payload = render_payload(firing, stack_name, region, account)
     if kwargs is not None:
         payload = with_kwargs(payload, kwargs)
     return invoke(payload)
@@ -174,11 +176,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         # The handler's logger binds stdout when it is imported: keep stdout for the answer.
         with contextlib.redirect_stdout(sys.stderr):
             invoke = function_invoker(template, args.function, name, region)
-            answer = fire_once(schedule, invoke, args.stack_name, region, args.kwargs)
+            answer = fire_once(
+                schedule, invoke, args.stack_name, region, args.kwargs, emulator_account()
+            )
         print(json.dumps(answer, default=str))
         return 0
 
     invoke = function_invoker(template, args.function, name, region)
+    account = emulator_account()
     start = args.start or datetime.now(UTC)
     print_table(schedules_table(schedules, start, datetime.now(UTC)))
     timed = [Timed(schedule, schedule.parse(start)) for schedule in schedules]
@@ -189,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_schedules(
             timed,
             start,
-            render=lambda firing: render_payload(firing, args.stack_name, region),
+            render=lambda firing: render_payload(firing, args.stack_name, region, account),
             invoke=invoke,
             report=lambda outcome: print(describe(outcome), flush=True),
             clock=lambda: datetime.now(UTC),

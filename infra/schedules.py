@@ -25,7 +25,8 @@ TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 # ScheduleV2 is EventBridge Scheduler (time zones, placeholders); Schedule an EventBridge rule.
 SCHEDULER_EVENT = "ScheduleV2"
 RULE_EVENT = "Schedule"
-# The account moto (and LocalStack) report for every resource.
+# moto's account, for a payload rendered with no emulator to ask; the runners pass the account
+# the emulator's STS reports (infra/function_runner.py's emulator_account).
 LOCAL_ACCOUNT = "123456789012"
 DEFAULT_GROUP = "default"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"

@@ -6,6 +6,7 @@ Every local process gets the environment the template gives its AWS counterpart,
 
 import contextlib
 import copy
+import hashlib
 import io
 import json
 import zipfile
@@ -26,6 +27,7 @@ from samtranslator.utils.py27hash_fix import (
 )
 
 from infra.emulator import AwsEndpoint
+from infra.template_gaps import apply_gaps
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -138,24 +140,71 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
-def _stack_exists(cloudformation: "CloudFormationClient", stack_name: str) -> bool:
+# What CloudFormation accepts: a TemplateBody of at most 51,200 bytes, a template read from S3
+# (TemplateURL) of at most 1 MB. moto checks neither; skylane does, as AWS would.
+TEMPLATE_BODY_LIMIT = 51_200
+TEMPLATE_URL_LIMIT = 1_048_576
+TEMPLATES_PREFIX = "templates"
+# A stack in one of these can only be deleted (AWS refuses to update it).
+FAILED_CREATION = frozenset({"ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "CREATE_FAILED"})
+# Long reasons (an emulator's traceback, a template echoed back) are cut to this.
+REASON_CHARACTERS = 300
+
+
+def check_template_size(body: str, limit: int = TEMPLATE_URL_LIMIT) -> None:
+    """Refuse a template CloudFormation would refuse, before sending it."""
+    size = len(body.encode())
+    if size > limit:
+        raise DeployError(
+            f"the transformed template is {size:,} bytes, over CloudFormation's {limit:,}-byte "
+            "limit: split the stack or move resources out of it"
+        )
+
+
+def upload_template(endpoint: AwsEndpoint, bucket: str, stack_name: str, body: str) -> str:
+    """Store the template in S3 and return its TemplateURL, as `sam deploy` does.
+
+    The global S3 address (https://s3.amazonaws.com/bucket/key) is the one every emulator
+    reads from its own S3 (moto does not follow http://127.0.0.1:PORT/...).
+    """
+    check_template_size(body, TEMPLATE_URL_LIMIT)
+    key = f"{TEMPLATES_PREFIX}/{stack_name}-{hashlib.sha256(body.encode()).hexdigest()[:16]}.json"
+    s3: S3Client = endpoint.client("s3")
+    s3.put_object(Bucket=bucket, Key=key, Body=body.encode(), ContentType="application/json")
+    return f"https://s3.amazonaws.com/{bucket}/{key}"
+
+
+def _short(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= REASON_CHARACTERS else line[: REASON_CHARACTERS - 3] + "..."
+
+
+def stack_status(cloudformation: "CloudFormationClient", stack_name: str) -> str | None:
+    """The stack's status, or None when there is none (or only a deleted one)."""
     try:
         stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     except botocore.exceptions.ClientError as error:
         if "does not exist" in str(error):
-            return False
+            return None
         raise
-    return any(stack["StackStatus"] != "DELETE_COMPLETE" for stack in stacks)
+    live = [stack["StackStatus"] for stack in stacks if stack["StackStatus"] != "DELETE_COMPLETE"]
+    return live[0] if live else None
 
 
-def _failure_reasons(cloudformation: "CloudFormationClient", stack_name: str) -> str:
-    events = cloudformation.describe_stack_events(StackName=stack_name)["StackEvents"]
-    reasons = [
-        f"{event['LogicalResourceId']}: {event.get('ResourceStatusReason', '')}"
-        for event in events
-        if event["ResourceStatus"].endswith("FAILED")
-    ]
-    return "; ".join(reasons) or "no failure reason reported"
+def failure_reasons(cloudformation: "CloudFormationClient", stack_name: str) -> str:
+    """Every failed resource's reason, from every page of the stack's events, on one line."""
+    pages = cloudformation.get_paginator("describe_stack_events").paginate(StackName=stack_name)
+    reasons: dict[str, str] = {}
+    for page in pages:
+        for event in page["StackEvents"]:
+            if event["ResourceStatus"].endswith("FAILED"):
+                # Newest first: the first reason seen for a resource is its latest.
+                reasons.setdefault(
+                    event["LogicalResourceId"], _short(event.get("ResourceStatusReason", ""))
+                )
+    return "; ".join(f"{logical_id}: {why}" for logical_id, why in reasons.items()) or (
+        "no failure reason reported"
+    )
 
 
 def _wait(cloudformation: "CloudFormationClient", waiter_name: str, stack_name: str) -> None:
@@ -164,38 +213,55 @@ def _wait(cloudformation: "CloudFormationClient", waiter_name: str, stack_name: 
             StackName=stack_name, WaiterConfig={"Delay": 1, "MaxAttempts": 600}
         )
     except botocore.exceptions.WaiterError as error:
-        reasons = _failure_reasons(cloudformation, stack_name)
+        reasons = failure_reasons(cloudformation, stack_name)
         raise DeployError(f"stack {stack_name} did not deploy: {reasons}") from error
+
+
+def _refused(stack_name: str, error: botocore.exceptions.ClientError) -> DeployError:
+    details = error.response.get("Error", {})
+    code = details.get("Code", "error")
+    return DeployError(
+        f"CloudFormation refused stack {stack_name}: {code}: {_short(details.get('Message', ''))}"
+    )
 
 
 def create_or_update_stack(
     endpoint: AwsEndpoint,
     stack_name: str,
-    template: Template,
+    template_url: str,
     parameters: Mapping[str, str],
 ) -> None:
     cloudformation: CloudFormationClient = endpoint.client("cloudformation")
     request: dict[str, Any] = {
         "StackName": stack_name,
-        "TemplateBody": json.dumps(template),
+        "TemplateURL": template_url,
         "Parameters": [
             {"ParameterKey": key, "ParameterValue": value} for key, value in parameters.items()
         ],
         "Capabilities": CAPABILITIES,
     }
+    status = stack_status(cloudformation, stack_name)
+    if status in FAILED_CREATION:
+        # As on AWS: a stack whose creation failed cannot be updated, only deleted and made anew.
+        cloudformation.delete_stack(StackName=stack_name)
+        _wait(cloudformation, "stack_delete_complete", stack_name)
+        status = None
     # Updated, not replaced: moto cannot delete this stack (it deletes the VPC before its
     # subnets), and an emulator that outlives us (LocalStack) keeps its data.
-    if _stack_exists(cloudformation, stack_name):
-        try:
-            cloudformation.update_stack(**request)
-        except botocore.exceptions.ClientError as error:
-            if "No updates are to be performed" in str(error):
-                return
-            raise
-        _wait(cloudformation, "stack_update_complete", stack_name)
-    else:
-        cloudformation.create_stack(**request)
-        _wait(cloudformation, "stack_create_complete", stack_name)
+    try:
+        if status is not None:
+            try:
+                cloudformation.update_stack(**request)
+            except botocore.exceptions.ClientError as error:
+                if "No updates are to be performed" in str(error):
+                    return
+                raise
+            _wait(cloudformation, "stack_update_complete", stack_name)
+        else:
+            cloudformation.create_stack(**request)
+            _wait(cloudformation, "stack_create_complete", stack_name)
+    except botocore.exceptions.ClientError as error:
+        raise _refused(stack_name, error) from None
 
 
 def read_stack(endpoint: AwsEndpoint, stack_name: str) -> DeployedStack:
@@ -265,10 +331,17 @@ def deploy(
     stack_name: str = DEFAULT_STACK_NAME,
     template_path: Path = TEMPLATE_PATH,
 ) -> DeployedStack:
-    """Create (or update) the stack from template.yaml and read back what processes need."""
+    """Create (or update) the stack from template.yaml and read back what processes need.
+
+    The emulator gets the transformed template with its declared gaps applied
+    (infra/template_gaps.py), from S3 as `sam deploy` sends it.
+    """
     overrides = dict(parameters or {})
-    code_uri = upload_placeholder_code(endpoint, f"{stack_name.lower()}-artifacts")
+    artifacts = f"{stack_name.lower()}-artifacts"
+    code_uri = upload_placeholder_code(endpoint, artifacts)
     template = with_placeholder_code(load_template(template_path), code_uri)
     transformed = sam_transform(template, overrides, endpoint)
-    create_or_update_stack(endpoint, stack_name, transformed, overrides)
+    for_emulator = apply_gaps(transformed, endpoint.kind, overrides).template
+    template_url = upload_template(endpoint, artifacts, stack_name, json.dumps(for_emulator))
+    create_or_update_stack(endpoint, stack_name, template_url, overrides)
     return read_stack(endpoint, stack_name)

@@ -1,12 +1,17 @@
-"""Integration fixtures: the real stack (moto's server, the template's stack, the API under
+"""Integration fixtures: the real stack (the emulator, the template's stack, the API under
 uvicorn, Celery workers, the schedule runner) started once per session, on free ports, with
 fast retries.
 
 Tests mark themselves ``pytestmark = pytest.mark.integration`` and take ``local_stack``.
 Each child's output is in ``local_stack.logs_dir/<name>.log``.
+
+The emulator is moto's server, or MiniStack with SKYLANE_EMULATOR=ministack: there only the
+tests marked ``every_emulator`` run (the shared subset; `make test` runs it on both), and a
+test of what only some emulators do asks for it with ``requires_emulator``.
 """
 
 import itertools
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -16,7 +21,8 @@ from typing import Any
 import pytest
 
 from infra import local_iam, local_setup
-from infra.emulator import AwsEndpoint, Emulator, free_port, start_moto
+from infra.emulator import KIND_VARIABLE, AwsEndpoint, Emulator, free_port, start_emulator
+from infra.emulators import MOTO, EmulatorKind, kind_named
 from infra.log_shipping import CloudWatchShipping, ship_to_cloudwatch
 from infra.processes import (
     LIGHT_FUNCTION,
@@ -193,14 +199,39 @@ class LocalStack:
         self.logs.close()
 
 
+def emulator_under_test(environ: Mapping[str, str] = os.environ) -> EmulatorKind:
+    """The emulator this session's stack runs on: $SKYLANE_EMULATOR, moto's server by default."""
+    return kind_named(environ.get(KIND_VARIABLE) or MOTO)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    kind = emulator_under_test()
+    if kind.name == MOTO:
+        return
+    skip = pytest.mark.skip(reason=f"moto only: not in the shared subset run on {kind.name}")
+    for item in items:
+        if "integration" in item.keywords and "every_emulator" not in item.keywords:
+            item.add_marker(skip)
+
+
+def requires_emulator(local_stack: "LocalStack", capability: str) -> None:
+    """Skip unless the session's emulator does what the test checks (EmulatorKind's flags)."""
+    kind = local_stack.endpoint.kind
+    if not getattr(kind, capability):
+        pytest.skip(f"{kind.name} does not do what this test checks ({capability})")
+
+
 @pytest.fixture(scope="session")
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     logs = LogDirectory(tmp_path_factory.mktemp("local-stack-logs"))
-    emulator = start_moto(port=0)
+    kind = emulator_under_test()
+    emulator = start_emulator(port=0, environ={KIND_VARIABLE: kind.name})
     started: list[ChildProcess] = []
     try:
-        # Setup and the tests' own calls as an admin; each component as its own template role.
-        emulator.endpoint = local_iam.create_admin(emulator.endpoint)
+        # Setup and the tests' own calls as an admin; each component as its own template role
+        # where the emulator enforces IAM (moto's server only).
+        if kind.moto_api:
+            emulator.endpoint = local_iam.create_admin(emulator.endpoint)
         stack = local_setup.deploy_local(emulator.endpoint, PARAMETERS, STACK_NAME)
         identities = local_iam.least_privilege(
             emulator, emulator.endpoint, stack, enforce=local_iam.enforcement_wanted()

@@ -31,6 +31,7 @@ def detail_with_line(api_url: str, job_id: str, component: str, message: str) ->
         time.sleep(0.5)
 
 
+@pytest.mark.every_emulator
 def test_a_finished_jobs_detail_shows_its_api_and_worker_lines_in_time_order(
     local_stack: LocalStack,
 ) -> None:

@@ -50,6 +50,7 @@ def celery_message(task: str, job_id: str) -> str:
     )
 
 
+@pytest.mark.every_emulator
 def test_poison_messages_end_in_the_dead_letter_queue_and_can_be_redriven(
     local_stack: LocalStack,
 ) -> None:

@@ -13,6 +13,7 @@ from tests.samples import mp4, pdf_bytes
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.every_emulator
 def test_process_file_reports_progress_and_real_facts(local_stack: LocalStack) -> None:
     data = b"".join(f"line {n:07d}\n".encode() for n in range(400_000))  # 5.2 MB, 6 chunks
     key = upload(local_stack.api_url, "large_file.txt", data, "text/plain")
@@ -35,6 +36,7 @@ def test_process_file_reports_progress_and_real_facts(local_stack: LocalStack) -
     assert record["attempts"] == {"N": "1"}
 
 
+@pytest.mark.every_emulator
 def test_send_email_goes_through_ses(local_stack: LocalStack) -> None:
     ses = local_stack.client("ses")
     sent_before = ses.get_send_quota()["SentLast24Hours"]
@@ -79,6 +81,7 @@ def test_a_corrupt_document_fails_at_once_with_a_clear_error(local_stack: LocalS
     assert job_view(local_stack.api_url, job_id)["status"] == "failed"
 
 
+@pytest.mark.every_emulator
 def test_generate_report_writes_a_report_to_s3_with_a_working_link(
     local_stack: LocalStack,
 ) -> None:
@@ -115,6 +118,7 @@ def test_process_video_runs_the_video_and_its_notification(local_stack: LocalSta
     assert notification.final["result"]["user_id"] == 9
 
 
+@pytest.mark.every_emulator
 def test_queues_shows_live_counts(local_stack: LocalStack) -> None:
     answer = httpx.get(f"{local_stack.api_url}/queues", timeout=10)
     assert answer.status_code == 200

@@ -94,6 +94,7 @@ def messages(lines: list[Printed]) -> list[tuple[str, str]]:
     return [(line.component, line.text) for line in lines]
 
 
+@pytest.mark.every_emulator
 def test_a_jobs_lines_from_api_and_worker_are_printed_in_time_order(
     local_stack: LocalStack,
 ) -> None:

@@ -22,6 +22,7 @@ def every_page(api_url: str, limit: int, **filters: str) -> list[dict[str, objec
             params["cursor"] = page.json()["next_cursor"]
 
 
+@pytest.mark.every_emulator
 def test_jobs_are_listed_newest_first_in_pages_and_filtered(local_stack: LocalStack) -> None:
     if not local_stack.workers:
         local_stack.start_worker()

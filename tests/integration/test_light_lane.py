@@ -55,6 +55,7 @@ def light_log(local_stack: LocalStack) -> str:
     return local_stack.logs.path("light").read_text()
 
 
+@pytest.mark.every_emulator
 def test_the_same_task_runs_on_either_lane_with_the_same_record(
     local_stack: LocalStack, producer: JobStore
 ) -> None:
@@ -114,6 +115,7 @@ def test_process_video_answers_and_its_notification_runs_on_the_light_lane(
     assert accepted["task_id"] in worker_logs
 
 
+@pytest.mark.every_emulator
 def test_a_message_no_lane_can_run_ends_in_the_light_dead_letter_queue(
     local_stack: LocalStack,
 ) -> None:

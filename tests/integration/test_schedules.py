@@ -31,6 +31,7 @@ def jobs_of(local_stack: LocalStack, task: str) -> list[dict[str, dict[str, str]
     return [item for page in pages for item in page["Items"]]
 
 
+@pytest.mark.every_emulator
 def test_the_every_minute_cleanup_fires_on_its_own(local_stack: LocalStack) -> None:
     deadline = local_stack.started_at + FIRST_CLEANUP_WITHIN
     log = local_stack.logs.path(local_stack.scheduler.name)

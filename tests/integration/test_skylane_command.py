@@ -46,6 +46,7 @@ def no_workers(local_stack: LocalStack) -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("no_workers")
+@pytest.mark.every_emulator
 def test_submit_a_local_file_then_watch_its_progress_to_success(
     local_stack: LocalStack, tmp_path: Path
 ) -> None:
@@ -89,6 +90,7 @@ def test_submit_a_local_file_then_watch_its_progress_to_success(
     assert json.loads(result)["size_bytes"] == len(data)
 
 
+@pytest.mark.every_emulator
 def test_submit_an_email_and_wait_for_it(local_stack: LocalStack) -> None:
     argv = [
         "submit",
