@@ -50,9 +50,14 @@ class EmulatorKind:
     # policies loaded into its IAM. Only the embedded moto server has it.
     moto_api: bool
     schedule_firing: ScheduleFiring = "schedule runner"
+    # The emulator's own Scheduler fires enabled schedules (moto's never does). Where the
+    # schedule runner fires, such an emulator's schedules are created disabled.
+    own_scheduler_fires: bool = False
     # Behaviour AWS has and not every emulator does; tests of it run where it is there.
     verifies_presigned_urls: bool = False
     expires_ttl_items: bool = False
+    # A failed creation rolled back to ROLLBACK_COMPLETE (moto stops half way on an error).
+    rolls_back_failed_creation: bool = False
     left_out: tuple[LeftOut, ...] = ()
     adaptations: tuple[Adaptation, ...] = field(default=())
 
@@ -87,8 +92,10 @@ MINISTACK_KIND = EmulatorKind(
     name=MINISTACK,
     default_credentials="test",
     moto_api=False,
+    own_scheduler_fires=True,
     verifies_presigned_urls=True,
     expires_ttl_items=True,
+    rolls_back_failed_creation=True,
     left_out=(
         LeftOut(
             "MiniStack's CloudFormation has no AWS::ApplicationAutoScaling::* (the worker's "

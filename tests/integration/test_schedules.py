@@ -1,6 +1,7 @@
 """EventBridge Scheduler's stand-in on the real local stack: the every-minute cleanup fires on
 its own, and `skylane schedules fire` runs the daily report now."""
 
+import itertools
 import re
 import subprocess
 import sys
@@ -83,3 +84,38 @@ def test_skylane_schedules_fire_runs_the_daily_report_now(local_stack: LocalStac
     report_key = followed.final["result"]["report_key"]
     report = local_stack.client("s3").get_object(Bucket=local_stack.reports_bucket, Key=report_key)
     assert report["ContentLength"] > 0
+
+
+CLEANUP_FIRED = re.compile(
+    r"CleanupTempFiles \(due (\S+), .*: job ([0-9a-f-]{36}) \(skylane\.cleanup_temp_files\) "
+    r"enqueued"
+)
+PERIOD = timedelta(minutes=1)
+
+
+@pytest.mark.every_emulator
+def test_each_schedule_fires_once_per_period_from_one_source(local_stack: LocalStack) -> None:
+    # The emulator's own Scheduler does not fire where the schedule runner does.
+    kind = local_stack.endpoint.kind
+    if kind.schedule_firing == "schedule runner" and kind.own_scheduler_fires:
+        scheduler = local_stack.client("scheduler")
+        names = [s["Name"] for s in scheduler.list_schedules()["Schedules"]]
+        assert names, "the stack has schedules"
+        for name in names:
+            assert scheduler.get_schedule(Name=name)["State"] == "DISABLED", name
+    # Two periods at least, so a second firing (ours or the emulator's) would show.
+    while datetime.now(UTC) < local_stack.started_at + 2 * PERIOD + timedelta(seconds=10):
+        time.sleep(1)
+    log = local_stack.logs.path(local_stack.scheduler.name).read_text()
+    fired = CLEANUP_FIRED.findall(log)
+    due_times = [datetime.fromisoformat(due.replace("Z", "+00:00")) for due, _ in fired]
+    assert len(due_times) >= 3, log[-2000:]
+    assert len(set(due_times)) == len(due_times), "a period fired twice"
+    assert all(later - earlier == PERIOD for earlier, later in itertools.pairwise(due_times))
+    # One job per firing, each in the table.
+    job_ids = {job_id for _, job_id in fired}
+    assert len(job_ids) == len(fired)
+    dynamodb = local_stack.client("dynamodb")
+    for job_id in job_ids:
+        item = dynamodb.get_item(TableName=local_stack.table, Key={"job_id": {"S": job_id}})
+        assert item["Item"]["task"] == {"S": "skylane.cleanup_temp_files"}, job_id

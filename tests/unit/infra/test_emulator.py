@@ -14,6 +14,7 @@ from infra.emulator import (
     start_emulator,
     start_moto,
 )
+from infra.emulators import LOCALSTACK_KIND, MINISTACK_KIND, MOTO_KIND
 
 
 @pytest.fixture
@@ -28,10 +29,49 @@ def test_no_external_endpoint_without_either_variable() -> None:
 
 
 def test_aws_endpoint_url_names_the_external_endpoint() -> None:
+    # Nothing answers there: taken for LocalStack, with LocalStack's default credentials.
     endpoint = external_endpoint(
         {"AWS_ENDPOINT_URL": "http://emulator:9000", "AWS_REGION": "eu-west-1"}
     )
-    assert endpoint == AwsEndpoint(url="http://emulator:9000", region="eu-west-1")
+    assert endpoint == AwsEndpoint(
+        url="http://emulator:9000",
+        region="eu-west-1",
+        access_key_id="test",
+        secret_access_key="test",
+        kind=LOCALSTACK_KIND,
+    )
+
+
+def test_an_external_moto_server_is_known_by_its_api_and_gets_motos_credentials(
+    moto_server: Emulator,
+) -> None:
+    endpoint = external_endpoint({"AWS_ENDPOINT_URL": moto_server.endpoint.url})
+    assert endpoint is not None
+    assert endpoint.kind is MOTO_KIND
+    assert (endpoint.access_key_id, endpoint.secret_access_key) == ("testing", "testing")
+
+
+def test_skylane_emulator_names_the_kind_and_the_users_keys_win() -> None:
+    endpoint = external_endpoint(
+        {
+            "LOCALSTACK_HOST": "127.0.0.1:9",
+            "SKYLANE_EMULATOR": "ministack",
+            "AWS_ACCESS_KEY_ID": "mine",
+            "AWS_SECRET_ACCESS_KEY": "secret",
+        }
+    )
+    assert endpoint is not None
+    assert endpoint.kind is MINISTACK_KIND
+    assert (endpoint.access_key_id, endpoint.secret_access_key) == ("mine", "secret")
+
+
+def test_an_unknown_emulator_name_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="known: localstack, ministack, moto"):
+        start_emulator(environ={"SKYLANE_EMULATOR": "motto"})
+
+
+def test_the_account_comes_from_the_emulators_sts(moto_server: Emulator) -> None:
+    assert moto_server.endpoint.account_id() == "123456789012"
 
 
 @pytest.mark.parametrize(
