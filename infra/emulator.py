@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -264,11 +265,12 @@ def start_moto(port: int, bind: str = HOST, also_on: Sequence[str] = ()) -> Emul
     return emulator
 
 
-def start_ministack(port: int, bind: str = HOST) -> Emulator:
-    """Start MiniStack (infra/ministack.py) on ``bind``; ``port=0`` picks a free one."""
+def start_ministack(port: int, bind: str = HOST, log_path: Path | None = None) -> Emulator:
+    """Start MiniStack (infra/ministack.py) on ``bind``; ``port=0`` picks a free one. Its
+    output goes to ``log_path`` (default .local/ministack-PORT.log)."""
     if port == 0:
         port = free_port()
-    process = ministack.launch(port, bind)
+    process = ministack.launch(port, bind, log_path)
     kind = MINISTACK_KIND
     endpoint = AwsEndpoint(
         url=f"http://{HOST}:{port}",
@@ -289,6 +291,7 @@ def start_emulator(
     port: int | None = None,
     environ: Mapping[str, str] = os.environ,
     also_on: Sequence[str] = (),
+    log_path: Path | None = None,
 ) -> Emulator:
     """Use the user's emulator if the environment names one; else start MiniStack when
     $SKYLANE_EMULATOR says so, or moto's server (on loopback, or $SKYLANE_EMULATOR_HOST, and on
@@ -303,7 +306,7 @@ def start_emulator(
     bind = environ.get(HOST_VARIABLE, HOST)
     requested = kind_named(environ.get(KIND_VARIABLE) or MOTO_KIND.name)
     if requested is MINISTACK_KIND:
-        return start_ministack(configured_port(environ) if port is None else port, bind)
+        return start_ministack(configured_port(environ) if port is None else port, bind, log_path)
     if requested is not MOTO_KIND:
         raise ValueError(
             f"{KIND_VARIABLE}={requested.name} is not started by skylane: start it yourself and "

@@ -50,6 +50,12 @@ SQS_BATCH_ACTIONS = {
 }
 
 
+def available(emulator: Emulator) -> bool:
+    """Whether this module can work on ``emulator``: moto's server embedded here, whose API
+    (/moto-api/, its IAM backend) it needs. Every other emulator is skipped, here alone."""
+    return emulator.embedded and emulator.kind.moto_api
+
+
 def enforcement_wanted(environ: Mapping[str, str] = os.environ) -> bool:
     """On unless SKYLANE_ENFORCE_IAM says off (0, false, off, no), for debugging."""
     return environ.get(ENFORCE_VARIABLE, "1").strip().lower() not in {"0", "false", "off", "no"}
@@ -270,7 +276,7 @@ def least_privilege(
     Only moto's server has the API this needs (EmulatorKind.moto_api); on any other emulator
     every component keeps the admin's credentials: its IAM is its own business.
     """
-    if not emulator.kind.moto_api or not emulator.embedded:
+    if not available(emulator):
         return Identities(admin, dict.fromkeys([*COMPONENTS, WORKER], admin), enforced=False)
     # Setting up is the services' part (Lambda and ECS assume these roles, which trust only
     # them), so it runs unenforced, also for a second stack on an enforcing emulator.

@@ -1,6 +1,7 @@
 """``make up``: the whole stack on this machine, until Ctrl-C.
 
-The emulator (or the user's own, see infra.emulator), the stack from template.yaml, the API on
+The emulator (moto's server, MiniStack with SKYLANE_EMULATOR=ministack, or the user's own, see
+infra.emulator), the stack from template.yaml, the API on
 uvicorn, one Celery worker, the schedule runner (EventBridge Scheduler's stand-in) and the light
 lane's poller (Lambda's SQS event source for LightFunction), each
 process with the environment the template gives its AWS counterpart. ``.local/stack.json``
@@ -64,7 +65,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--emulator-port",
         type=int,
         default=None,
-        help="port of the embedded moto server (default $SKYLANE_EMULATOR_PORT or 4599)",
+        help="port of the emulator started for the stack, moto's or MiniStack's "
+        "(default $SKYLANE_EMULATOR_PORT or 4599)",
     )
     parser.add_argument("--no-worker", action="store_true", help="start no Celery worker")
     parser.add_argument(
@@ -112,11 +114,24 @@ def containers_row(emulator: Emulator, bridge: Sequence[str]) -> str:
     url = docker_reachable_url(emulator.endpoint.url)
     if bridge:
         return f"{url} (the emulator listens on {', '.join(bridge)} too, Docker's bridge)"
+    if emulator.process is not None:
+        return f"none: {emulator.kind.name} listens on loopback only (make start-api needs moto)"
     if emulator.embedded:
         # No engine on Linux seen: Docker Desktop forwards the alias to loopback, and on Linux
         # Docker must run before `make up` for the emulator to listen on its bridge.
         return f"{url} (loopback only: Docker Desktop, or start Docker, then make up again)"
     return url
+
+
+def schedules_row(emulator: Emulator, scheduler: bool) -> str:
+    """Who fires the template's schedules: exactly one source (infra/emulators.py)."""
+    if emulator.kind.schedule_firing == "emulator":
+        return f"fired by {emulator.kind.name}'s own Scheduler"
+    if not scheduler:
+        return "not fired (--no-scheduler)"
+    if emulator.kind.own_scheduler_fires:
+        return f"fired locally ({emulator.kind.name}'s own Scheduler has them disabled)"
+    return "fired locally"
 
 
 def summary(
@@ -131,7 +146,12 @@ def summary(
 ) -> str:
     outputs = stack.outputs
     api_url = f"http://127.0.0.1:{api_port}"
-    emulator_kind = "moto, embedded" if emulator.embedded else "yours"
+    if emulator.embedded:
+        emulator_kind = "moto, embedded"
+    elif emulator.process is not None:
+        emulator_kind = f"{emulator.kind.name}, started for this stack"
+    else:
+        emulator_kind = f"{emulator.kind.name}, yours"
     rows = [
         ("API", api_url),
         ("API docs", f"{api_url}/docs"),
@@ -155,7 +175,7 @@ def summary(
         ("light lane", "LightFunction's handler, polled locally"),
         ("logs", "uv run skylane logs JOB_ID (or --follow)"),
         ("worker", "1 process" if worker else "none (--no-worker)"),
-        ("schedules", "fired locally" if scheduler else "not fired (--no-scheduler)"),
+        ("schedules", schedules_row(emulator, scheduler)),
         (
             "IAM",
             "enforced: each component calls as its template role"
@@ -226,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     state_written = False
     try:
         # The stack and your own commands as an admin; each component as its template role.
-        if emulator.embedded:
+        if local_iam.available(emulator):
             emulator.endpoint = local_iam.create_admin(emulator.endpoint)
         endpoint = emulator.endpoint
         stack = local_setup.deploy_local(endpoint, PARAMETERS, STACK_NAME)
@@ -239,7 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Rate schedules count from here, in the runner and in `skylane schedules` alike.
         started_at = datetime.now(UTC)
         scheduler = None
-        if not args.no_scheduler:
+        if not args.no_scheduler and emulator.kind.schedule_firing == "schedule runner":
             # Started first: it imports the function's code while the API boots.
             scheduler_env = child_environment(
                 identities.env(SCHEDULER_FUNCTION), stack.component_env(SCHEDULER_FUNCTION)

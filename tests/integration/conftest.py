@@ -225,12 +225,14 @@ def requires_emulator(local_stack: "LocalStack", capability: str) -> None:
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     logs = LogDirectory(tmp_path_factory.mktemp("local-stack-logs"))
     kind = emulator_under_test()
-    emulator = start_emulator(port=0, environ={KIND_VARIABLE: kind.name})
+    emulator = start_emulator(
+        port=0, environ={KIND_VARIABLE: kind.name}, log_path=logs.directory / "emulator.log"
+    )
     started: list[ChildProcess] = []
     try:
         # Setup and the tests' own calls as an admin; each component as its own template role
         # where the emulator enforces IAM (moto's server only).
-        if kind.moto_api:
+        if local_iam.available(emulator):
             emulator.endpoint = local_iam.create_admin(emulator.endpoint)
         stack = local_setup.deploy_local(emulator.endpoint, PARAMETERS, STACK_NAME)
         identities = local_iam.least_privilege(
