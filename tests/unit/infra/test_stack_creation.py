@@ -63,7 +63,8 @@ def test_the_stack_is_created_from_its_template_in_s3(emulator: Emulator) -> Non
     cloudformation = emulator.endpoint.client("cloudformation")
     assert stack_status(cloudformation, "from-s3") == "CREATE_COMPLETE"
     stored = cloudformation.get_template(StackName="from-s3")["TemplateBody"]
-    assert json.loads(stored) if isinstance(stored, str) else stored
+    template = stored if isinstance(stored, dict) else json.loads(stored)
+    assert template["Description"] == "d" * TEMPLATE_BODY_LIMIT
 
 
 def test_a_stack_whose_creation_failed_is_deleted_and_made_again(emulator: Emulator) -> None:

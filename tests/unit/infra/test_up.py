@@ -2,8 +2,15 @@ import json
 from pathlib import Path
 
 from infra.emulator import AwsEndpoint, Emulator
+from infra.emulators import MINISTACK_KIND
 from infra.template import DeployedStack
-from infra.up import containers_row, docker_reachable_url, parse_args, write_sam_env_vars
+from infra.up import (
+    containers_row,
+    docker_reachable_url,
+    parse_args,
+    schedules_row,
+    write_sam_env_vars,
+)
 
 
 def test_loopback_urls_become_docker_host_urls() -> None:
@@ -68,3 +75,17 @@ def test_the_summary_says_how_containers_reach_the_emulator() -> None:
         "http://host.docker.internal:4599 (loopback only"
     )
     assert containers_row(yours, []) == "http://host.docker.internal:4566"
+
+
+def test_the_summary_says_who_fires_the_schedules() -> None:
+    moto = Emulator(endpoint=AwsEndpoint(url="http://127.0.0.1:4599"), server=object())  # type: ignore[arg-type]
+    ministack = Emulator(
+        endpoint=AwsEndpoint(url="http://127.0.0.1:4599", kind=MINISTACK_KIND),
+        process=object(),  # type: ignore[arg-type]
+    )
+    assert schedules_row(moto, scheduler=True) == "fired locally"
+    assert schedules_row(ministack, scheduler=True) == (
+        "fired locally (ministack's own Scheduler has them disabled)"
+    )
+    assert schedules_row(ministack, scheduler=False) == "not fired (--no-scheduler)"
+    assert containers_row(ministack, []).startswith("none: ministack listens on loopback only")
