@@ -90,7 +90,6 @@ CHUNKS = 192
 
 
 @pytest.mark.usefixtures("no_workers")
-@pytest.mark.every_emulator
 def test_a_running_job_cancelled_stops_at_its_next_progress_step(local_stack: LocalStack) -> None:
     # Every 1 MiB chunk writes its progress, so the job takes seconds and learns of the
     # cancellation within one chunk. 192 chunks: the job must still be running when the cancel

@@ -46,7 +46,6 @@ def no_workers(local_stack: LocalStack) -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("no_workers")
-@pytest.mark.every_emulator
 def test_submit_a_local_file_then_watch_its_progress_to_success(
     local_stack: LocalStack, tmp_path: Path
 ) -> None:
