@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 
+from infra.emulator import start_moto
 from infra.function_runner import (
     LocalLambdaContext,
+    emulator_account,
     function_invoker,
     lambda_region,
     physical_name,
@@ -36,10 +38,13 @@ def test_the_invoker_calls_the_templates_handler(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(
         "functions.scheduler.handler.handler", lambda event, context: seen.append((event, context))
     )
-    invoke = function_invoker(load_template(), "SchedulerFunction", "stack-Fn", "us-east-1")
+    invoke = function_invoker(
+        load_template(), "SchedulerFunction", "stack-Fn", "us-east-1", account="000000000000"
+    )
     invoke({"task": "t"})
     event, context = seen[0]
     assert event == {"task": "t"}
+    assert context.invoked_function_arn == "arn:aws:lambda:us-east-1:000000000000:function:stack-Fn"
     # The template's MemorySize and Timeout for the function.
     assert context.memory_limit_in_mb == 256
     assert 0 < context.get_remaining_time_in_millis() <= 30_000
@@ -53,15 +58,26 @@ def remember(event: Any, context: Any) -> None:
     REMEMBERED.append((event, context))
 
 
-def test_a_function_without_memory_or_timeout_gets_lambdas_defaults() -> None:
+def test_a_function_without_memory_or_timeout_gets_lambdas_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     handler = f"{__name__}.remember"
     template = {"Resources": {"Fn": {"Properties": {"Handler": handler}}}}
     REMEMBERED.clear()
-    function_invoker(template, "Fn", physical_name("stack", "Fn"), "eu-west-1")({"n": 1})
+    # The account in the function's ARN is the one the emulator's STS reports.
+    emulator = start_moto(port=0)
+    for name, value in emulator.endpoint.env().items():
+        monkeypatch.setenv(name, value)
+    emulator_account.cache_clear()
+    try:
+        function_invoker(template, "Fn", physical_name("stack", "Fn"), "eu-west-1")({"n": 1})
+    finally:
+        emulator_account.cache_clear()
+        emulator.stop()
     [(event, context)] = REMEMBERED
     assert event == {"n": 1}
     assert context.function_name == "stack-Fn"
-    assert context.invoked_function_arn.startswith("arn:aws:lambda:eu-west-1:")
+    assert context.invoked_function_arn == "arn:aws:lambda:eu-west-1:123456789012:function:stack-Fn"
     assert context.memory_limit_in_mb == 128
     assert 0 < context.get_remaining_time_in_millis() <= 3_000
 
