@@ -29,7 +29,6 @@ from infra.function_runner import (
     run_until_stopped,
 )
 from infra.processes import SCHEDULER_FUNCTION, SCHEDULER_READY
-from infra.schedule_expressions import ScheduleExpression, first_at_or_after
 from infra.schedules import (
     Firing,
     ScheduleDefinition,
@@ -42,6 +41,7 @@ from infra.schedules import (
     schedules_table,
     with_kwargs,
 )
+from skylane.schedule_expressions import ScheduleExpression, first_at_or_after
 
 # The wait for the next firing is cut into slices so that the wall clock is read again often:
 # a sleeping laptop stops the monotonic clock that a long wait measures.

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pyawscron import AWSCron
 
-from infra.schedule_expressions import (
+from skylane.schedule_expressions import (
     ScheduleExpressionError,
     first_at_or_after,
     next_occurrences,

@@ -1,4 +1,9 @@
-"""EventBridge Scheduler's schedule expressions, evaluated here because the emulator never fires.
+"""EventBridge Scheduler's schedule expressions: validated as Scheduler does, and evaluated.
+
+The runtime needs them (the API refuses what Scheduler would refuse, since moto validates no
+expression, and shows a schedule's next runs), and so does the local stack, which fires
+schedules itself because the emulator never does. One evaluator, behind ``parse`` and
+``ScheduleExpression.next_after``, so a library (aws-croniter) could replace it in one place.
 
 Three kinds, as Scheduler accepts them (ScheduleExpression and ScheduleExpressionTimezone):
 
