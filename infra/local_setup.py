@@ -64,9 +64,38 @@ def apply_properties_moto_ignores(endpoint: AwsEndpoint, stack: DeployedStack) -
             )
 
 
+def schedule_group_names(template: Mapping[str, Any], stack_name: str) -> list[str]:
+    """The Name of each AWS::Scheduler::ScheduleGroup (a string or a Sub of the stack name)."""
+    names = []
+    for resource in template.get("Resources", {}).values():
+        if resource.get("Type") != "AWS::Scheduler::ScheduleGroup":
+            continue
+        name = resource.get("Properties", {}).get("Name")
+        if isinstance(name, dict) and isinstance(name.get("Fn::Sub"), str):
+            name = name["Fn::Sub"].replace("${AWS::StackName}", stack_name)
+        if not isinstance(name, str) or "${" in name:
+            raise ValueError(f"a schedule group's Name the local stack cannot resolve: {name!r}")
+        names.append(name)
+    return names
+
+
+def create_schedule_groups(endpoint: AwsEndpoint, stack: DeployedStack) -> None:
+    """The template's schedule groups, which moto's CloudFormation does not create.
+
+    Kept when they exist: moto replaces a group created twice, and its schedules with it.
+    """
+    scheduler = endpoint.client("scheduler")
+    for name in schedule_group_names(load_template(), stack.stack_name):
+        try:
+            scheduler.get_schedule_group(Name=name)
+        except scheduler.exceptions.ResourceNotFoundException:
+            scheduler.create_schedule_group(Name=name)
+
+
 def prepare(endpoint: AwsEndpoint, stack: DeployedStack) -> None:
     apply_properties_moto_ignores(endpoint, stack)
     verify_email_sender(endpoint, stack)
+    create_schedule_groups(endpoint, stack)
 
 
 def deploy_local(

@@ -57,6 +57,8 @@ class JobRecord:
     request_hash: str | None = None
     # FAILURE given by the reconciler (mark_lost), not by a run: the job may run again.
     lost: bool = False
+    # The schedule whose run this is (skylane/scheduling.py), if any.
+    schedule: str | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> "JobRecord":
@@ -91,6 +93,7 @@ class JobRecord:
             error=text("error"),
             request_hash=text("request_hash"),
             lost=bool(item.get("lost", {}).get("BOOL", False)),
+            schedule=text("schedule"),
         )
 
 
@@ -115,6 +118,7 @@ class JobStore:
         inputs: dict[str, Any],
         user_id: str | None = None,
         request_hash: str | None = None,
+        schedule: str | None = None,
     ) -> JobRecord:
         """Record an accepted job as PENDING. Raises JobExists if the id is taken.
 
@@ -138,6 +142,8 @@ class JobStore:
             item["user_id"] = {"S": user_id}
         if request_hash is not None:
             item["request_hash"] = {"S": request_hash}
+        if schedule is not None:
+            item["schedule"] = {"S": schedule}
         try:
             with unavailable_as("DynamoDB"):
                 client("dynamodb").put_item(

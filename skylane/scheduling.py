@@ -12,6 +12,8 @@ from typing import Any
 from skylane.contracts import TASKS, TaskSpec
 from skylane.jobs import JobExists
 from skylane.logs import logger
+from skylane.runtime_schedules import runtime_group, runtime_schedule_name
+from skylane.schedule_runs import Overlap, ScheduleRuns
 from skylane.submission import lane_of, submit_job
 
 # Fixed forever: changing it would let a redelivered event enqueue its job a second time.
@@ -30,6 +32,15 @@ class ScheduledInvocation:
     delivery_id: str
     scheduled_time: str | None
     schedule: str | None
+    # A runtime schedule's (skylane/runtime_schedules.py) name and overlap policy; the
+    # template's schedules have neither.
+    runtime_name: str | None = None
+    overlap: Overlap = Overlap.ALLOW
+
+    @property
+    def schedule_name(self) -> str | None:
+        """The name its runs' job records carry: the last part of the schedule's ARN."""
+        return self.schedule.rsplit("/", 1)[-1] if self.schedule else None
 
     @property
     def job_id(self) -> str:
@@ -41,6 +52,8 @@ class ScheduledJob:
     job_id: str
     task: str
     duplicate: bool
+    # Not enqueued: the overlap policy dropped this run while ``skipped_for`` is going.
+    skipped_for: str | None = None
 
 
 def periodic_task_names() -> list[str]:
@@ -70,10 +83,20 @@ def parse_invocation(event: Any) -> ScheduledInvocation:
         raise InvalidScheduledEvent("the event carries no task (expected an object with 'task')")
     task = body.get("task")
     spec = TASKS.get(task) if isinstance(task, str) else None
-    if spec is None or not spec.periodic:
+    runtime_name = runtime_schedule_name(schedule) if isinstance(schedule, str) else None
+    # The template schedules periodic tasks only; a runtime schedule any task (the API
+    # validated its kwargs when the schedule was written).
+    allowed = sorted(TASKS) if runtime_name else periodic_task_names()
+    if spec is None or spec.name not in allowed:
         raise InvalidScheduledEvent(
-            f"unknown scheduled task {task!r}: expected one of {', '.join(periodic_task_names())}"
+            f"unknown scheduled task {task!r}: expected one of {', '.join(allowed)}"
         )
+    try:
+        overlap = Overlap(body.get("overlap", Overlap.ALLOW.value))
+    except ValueError:
+        raise InvalidScheduledEvent(
+            f"'overlap' must be one of {', '.join(Overlap)}, got {body.get('overlap')!r}"
+        ) from None
     kwargs = body.get("kwargs", {})
     if not isinstance(kwargs, dict):
         raise InvalidScheduledEvent(f"'kwargs' of {task} must be an object, got {kwargs!r}")
@@ -88,6 +111,8 @@ def parse_invocation(event: Any) -> ScheduledInvocation:
         delivery_id=delivery_id,
         scheduled_time=scheduled_time if isinstance(scheduled_time, str) else None,
         schedule=schedule if isinstance(schedule, str) else None,
+        runtime_name=runtime_name,
+        overlap=overlap,
     )
 
 
@@ -99,8 +124,28 @@ def enqueue_scheduled(invocation: ScheduledInvocation) -> ScheduledJob:
         "schedule": invocation.schedule,
         "scheduled_time": invocation.scheduled_time,
     }
+    if invocation.runtime_name is not None:
+        claim = ScheduleRuns.from_settings().claim(
+            runtime_group(), invocation.runtime_name, invocation.job_id, invocation.overlap
+        )
+        if claim.blocked_by is not None:
+            logger.info(
+                "scheduled run skipped: the previous run is still going",
+                extra={**keys, "previous_job_id": claim.blocked_by},
+            )
+            return ScheduledJob(
+                job_id=invocation.job_id,
+                task=invocation.spec.name,
+                duplicate=False,
+                skipped_for=claim.blocked_by,
+            )
     try:
-        submit_job(invocation.spec, invocation.kwargs, job_id=invocation.job_id)
+        submit_job(
+            invocation.spec,
+            invocation.kwargs,
+            job_id=invocation.job_id,
+            schedule=invocation.schedule_name,
+        )
     except JobExists:
         logger.info("duplicate scheduled delivery: job already accepted", extra=keys)
         return ScheduledJob(job_id=invocation.job_id, task=invocation.spec.name, duplicate=True)

@@ -59,6 +59,12 @@ class Settings(BaseModel):
     scheduler_log_group: str = ""
     light_log_group: str = ""
     email_sender: str = ""
+    # Runtime schedules (skylane/runtime_schedules.py): the stack's schedule group, and the
+    # target every schedule in it delivers to, with the role Scheduler invokes it as.
+    schedule_group: str = ""
+    scheduler_function_arn: str = ""
+    scheduler_invoke_role_arn: str = ""
+    schedule_dlq_arn: str = ""
 
     job_ttl_days: int = Field(default=7, ge=1)
     retry_countdown_seconds: int = Field(default=60, ge=0, le=900)

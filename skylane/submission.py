@@ -32,6 +32,7 @@ def submit_job(
     job_id: str | None = None,
     request_hash: str | None = None,
     store: JobStore | None = None,
+    schedule: str | None = None,
 ) -> JobRecord:
     """Record and send one job. With request_hash (an idempotent request), a repeat of the same
     request returns the recorded job and sends nothing; a different request under the same
@@ -49,6 +50,7 @@ def submit_job(
             inputs=kwargs,
             user_id=user_id,
             request_hash=request_hash,
+            schedule=schedule,
         )
     except JobExists:
         if request_hash is None:

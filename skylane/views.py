@@ -117,4 +117,5 @@ def detail_view(record: JobRecord, link_report: ReportLinker) -> dict[str, Any]:
         if record.state is JobState.SUCCESS
         else None,
         "error": record.error,
+        "schedule": record.schedule,
     }

@@ -5,7 +5,16 @@ from fastapi import FastAPI
 from functions.api.errors import install_error_handlers
 from functions.api.middleware import BodySizeLimit, StagePrefix
 from functions.api.request_id import RequestId
-from functions.api.routes import cancel, dashboard, jobs, ops, status, submit, uploads
+from functions.api.routes import (
+    cancel,
+    dashboard,
+    jobs,
+    ops,
+    schedules,
+    status,
+    submit,
+    uploads,
+)
 
 
 def create_app() -> FastAPI:
@@ -16,7 +25,7 @@ def create_app() -> FastAPI:
     )
     # ops (with /health) first: FastAPI builds each route's matching context the first time a
     # request is matched against it, in order, so a cold /health builds only its own.
-    for module in (ops, uploads, submit, status, jobs, cancel, dashboard):
+    for module in (ops, uploads, submit, status, jobs, cancel, schedules, dashboard):
         api.include_router(module.router)
     install_error_handlers(api)
     api.add_middleware(BodySizeLimit)

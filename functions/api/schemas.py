@@ -157,6 +157,9 @@ class JobDetail(JobSummary):
     last_started_at: str | None = Field(description="The latest attempt's start")
     result: Any = Field(description="The return value, when SUCCESS")
     error: str | None = Field(description="Why the last attempt failed (FAILURE, RETRY)")
+    schedule: str | None = Field(
+        default=None, description="The schedule whose run this job is (GET /schedules/{name})"
+    )
     # From CloudWatch Logs (skylane/job_logs.py); the dashboard shows each line's timestamp,
     # component, level and message.
     logs: list[JobLogLine] | None = Field(
