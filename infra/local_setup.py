@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from infra.emulator import AwsEndpoint
 from infra.images.build import host_architecture
+from infra.schedules import LOCAL_ACCOUNT, SCHEDULER_EVENT, read_schedules
 from infra.template import TEMPLATE_PATH, DeployedStack, deploy, load_template
 
 if TYPE_CHECKING:
@@ -92,10 +93,46 @@ def create_schedule_groups(endpoint: AwsEndpoint, stack: DeployedStack) -> None:
             scheduler.create_schedule_group(Name=name)
 
 
+def create_template_schedules(endpoint: AwsEndpoint, stack: DeployedStack) -> None:
+    """The template's ScheduleV2 events as Scheduler schedules, which moto's CFN does not create.
+
+    Stored only, so that the API lists them as on AWS: infra/scheduler_runner.py fires them
+    from the template itself.
+    """
+    scheduler = endpoint.client("scheduler")
+    functions = endpoint.client("lambda")
+    for schedule in read_schedules(load_template()):
+        if schedule.event_type != SCHEDULER_EVENT:
+            continue
+        function_arn = functions.get_function(FunctionName=stack.physical_ids[schedule.function])[
+            "Configuration"
+        ]["FunctionArn"]
+        # SAM's role for the event, <Function><Event>Role.
+        role = stack.physical_ids.get(f"{schedule.function}{schedule.name}Role", "")
+        request: dict[str, Any] = {
+            "Name": schedule.resource_name(stack.stack_name),
+            "GroupName": schedule.group,
+            "ScheduleExpression": schedule.expression,
+            "ScheduleExpressionTimezone": schedule.timezone,
+            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "State": "ENABLED" if schedule.enabled else "DISABLED",
+            "Target": {
+                "Arn": function_arn,
+                "RoleArn": f"arn:aws:iam::{LOCAL_ACCOUNT}:role/{role}",
+                "Input": schedule.input or "{}",
+            },
+        }
+        try:
+            scheduler.create_schedule(**request)
+        except scheduler.exceptions.ConflictException:
+            scheduler.update_schedule(**request)
+
+
 def prepare(endpoint: AwsEndpoint, stack: DeployedStack) -> None:
     apply_properties_moto_ignores(endpoint, stack)
     verify_email_sender(endpoint, stack)
     create_schedule_groups(endpoint, stack)
+    create_template_schedules(endpoint, stack)
 
 
 def deploy_local(

@@ -12,6 +12,7 @@ stdout (the handler's own log lines go to stderr, as with ``sam local invoke``).
 import argparse
 import contextlib
 import json
+import os
 import sys
 import threading
 import traceback
@@ -29,6 +30,7 @@ from infra.function_runner import (
     run_until_stopped,
 )
 from infra.processes import SCHEDULER_FUNCTION, SCHEDULER_READY
+from infra.runtime_schedule_runner import GROUP_VARIABLE, RuntimeScheduleLoop, service_client
 from infra.schedules import (
     Firing,
     ScheduleDefinition,
@@ -128,6 +130,8 @@ def describe(outcome: Outcome) -> str:
     answer = outcome.answer
     if isinstance(answer, Mapping) and "job_id" in answer:
         kind = "duplicate delivery, already accepted" if answer.get("duplicate") else "enqueued"
+        if answer.get("skipped_for"):
+            kind = f"skipped (overlap: run {answer['skipped_for']} still going)"
         return f"{head}: job {answer['job_id']} ({answer.get('task')}) {kind}"
     return f"{head}: answered {json.dumps(answer, default=str)}"
 
@@ -164,6 +168,36 @@ def fire_once(
     return invoke(payload)
 
 
+def one_at_a_time(invoke: Invoke) -> Invoke:
+    """The template's and the runtime schedules share one handler, which Lambda would run in
+    separate environments: here their invocations take turns."""
+    lock = threading.Lock()
+
+    def invoke_alone(payload: Any) -> Any:
+        with lock:
+            return invoke(payload)
+
+    return invoke_alone
+
+
+def runtime_loop(
+    stack_name: str, region: str, account: str, invoke: Invoke
+) -> RuntimeScheduleLoop | None:
+    """The runtime schedules' loop, if the function has a schedule group (SCHEDULE_GROUP)."""
+    group = os.environ.get(GROUP_VARIABLE)
+    if not group:
+        return None
+
+    def report(
+        firing: Firing, fired_at: datetime, answer: Any, error: BaseException | None
+    ) -> None:
+        print(describe(Outcome(firing, fired_at, answer=answer, error=error)), flush=True)
+
+    return RuntimeScheduleLoop(
+        service_client(), group, stack_name, region, account, invoke, report
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     region = lambda_region()
@@ -182,13 +216,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(answer, default=str))
         return 0
 
-    invoke = function_invoker(template, args.function, name, region)
+    invoke = one_at_a_time(function_invoker(template, args.function, name, region))
     account = emulator_account()
     start = args.start or datetime.now(UTC)
     print_table(schedules_table(schedules, start, datetime.now(UTC)))
     timed = [Timed(schedule, schedule.parse(start)) for schedule in schedules]
+    runtime = runtime_loop(args.stack_name, region, account, invoke)
 
     def fire_until_stopped(stop: threading.Event) -> None:
+        if runtime is not None:
+            threading.Thread(target=runtime.run, args=(stop,), daemon=True).start()
         # A firing under way finishes (its job record and message stay consistent), then we
         # exit.
         run_schedules(

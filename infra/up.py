@@ -42,6 +42,7 @@ from infra.processes import (
     start_worker,
     stop_all,
 )
+from infra.runtime_schedule_runner import service_env
 from infra.stack_state import STATE_PATH, from_deployed
 from infra.template import REPO_ROOT, DeployedStack
 
@@ -261,8 +262,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         scheduler = None
         if not args.no_scheduler and emulator.kind.schedule_firing == "schedule runner":
             # Started first: it imports the function's code while the API boots.
+            # It reads the runtime schedules as EventBridge would, not as the function.
             scheduler_env = child_environment(
-                identities.env(SCHEDULER_FUNCTION), stack.component_env(SCHEDULER_FUNCTION)
+                identities.env(SCHEDULER_FUNCTION),
+                stack.component_env(SCHEDULER_FUNCTION),
+                service_env(identities.admin),
             )
             scheduler = start_scheduler(scheduler_env, output, stack.stack_name, started_at)
             processes.append(scheduler)

@@ -38,6 +38,7 @@ from infra.processes import (
     start_worker,
     stop_all,
 )
+from infra.runtime_schedule_runner import service_env
 from infra.stack_state import from_deployed
 from infra.template import DeployedStack
 from infra.worker_container import WorkerContainer
@@ -242,7 +243,9 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
         shipping = ship_to_cloudwatch(logs, emulator.endpoint, stack.outputs)
         started_at = datetime.now(UTC)
         scheduler_env = child_environment(
-            identities.env(SCHEDULER_FUNCTION), stack.component_env(SCHEDULER_FUNCTION)
+            identities.env(SCHEDULER_FUNCTION),
+            stack.component_env(SCHEDULER_FUNCTION),
+            service_env(identities.admin),
         )
         scheduler = start_scheduler(scheduler_env, shipping, stack.stack_name, started_at)
         started.append(scheduler)

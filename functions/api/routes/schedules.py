@@ -167,6 +167,8 @@ def create_schedule(request: ScheduleCreate) -> ScheduleView:
         description=request.description or "",
     )
     written = _written(schedule, create=True)
+    # A schedule that had this name before (a one-off that deleted itself) left its counters.
+    ScheduleRuns.from_settings().forget(runtime_group(), request.name)
     return ScheduleView.model_validate(_view(written, RunState(), read_only=False))
 
 

@@ -1,0 +1,189 @@
+"""Runtime schedules on the real local stack: created through the API, stored by moto's
+Scheduler, fired by the scheduler runner (which picks them up without a restart), run by the
+worker, and shown with their runs."""
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.integration.client import follow, upload
+from tests.integration.conftest import LocalStack
+
+pytestmark = pytest.mark.integration
+
+# A cron schedule runs at the next minute boundary: up to 60 s away, then the job itself.
+CRON_DEADLINE = timedelta(seconds=90)
+NEVER_ON_ITS_OWN = "cron(0 0 1 1 ? 2199)"
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def create(local_stack: LocalStack, **body: Any) -> dict[str, Any]:
+    answer = httpx.post(f"{local_stack.api_url}/schedules", json=body, timeout=30)
+    assert answer.status_code == 201, answer.text
+    created: dict[str, Any] = answer.json()
+    return created
+
+
+def detail(local_stack: LocalStack, name: str) -> httpx.Response:
+    return httpx.get(f"{local_stack.api_url}/schedules/{name}", timeout=30)
+
+
+def wait_for(what: str, condition: Callable[[], Any], deadline: datetime) -> Any:
+    while not (found := condition()):
+        if datetime.now(UTC) > deadline:
+            raise AssertionError(f"not seen by {deadline:%H:%M:%S}: {what}")
+        time.sleep(0.5)
+    return found
+
+
+def runs_of(local_stack: LocalStack, name: str) -> list[dict[str, Any]]:
+    answer = detail(local_stack, name)
+    assert answer.status_code == 200, answer.text
+    runs: list[dict[str, Any]] = answer.json()["runs"]
+    return runs
+
+
+def test_a_cron_schedule_fires_on_time_and_a_paused_one_waits_until_resumed(
+    local_stack: LocalStack,
+) -> None:
+    every_minute, paused = unique("every-minute"), unique("paused")
+    common = {"task": "skylane.sync_data", "expression": "cron(* * * * ? *)"}
+    created = create(local_stack, name=every_minute, **common)
+    create(local_stack, name=paused, enabled=False, **common)
+    first_due = datetime.fromisoformat(created["next_runs"][0])
+    assert first_due.second == 0
+    assert first_due > datetime.now(UTC) - timedelta(seconds=1)
+
+    runs = wait_for(
+        f"a run of {every_minute}",
+        lambda: runs_of(local_stack, every_minute),
+        first_due + CRON_DEADLINE,
+    )
+    # Not before its time: the run's job was accepted at or after the minute it was due.
+    assert datetime.fromisoformat(runs[0]["created_at"]) >= first_due
+    assert follow(local_stack.api_url, runs[0]["job_id"]).final["state"] == "SUCCESS"
+    shown = detail(local_stack, every_minute).json()
+    assert shown["run_count"] >= 1
+    assert shown["last_run_at"] is not None
+    assert shown["runs"][0]["state"] == "SUCCESS"
+    assert shown["runs"][0]["duration_seconds"] is not None
+    assert datetime.fromisoformat(shown["next_runs"][0]) > first_due
+    job = httpx.get(f"{local_stack.api_url}/jobs/{runs[0]['job_id']}?logs=false").json()
+    assert job["schedule"] == every_minute
+
+    # The paused one was due at the same minute, and did not run.
+    assert runs_of(local_stack, paused) == []
+    resumed = httpx.post(f"{local_stack.api_url}/schedules/{paused}/resume", timeout=30)
+    assert resumed.status_code == 200, resumed.text
+    next_due = datetime.fromisoformat(resumed.json()["next_runs"][0])
+    wait_for(f"a run of {paused}", lambda: runs_of(local_stack, paused), next_due + CRON_DEADLINE)
+
+    for name in (every_minute, paused):
+        deleted = httpx.delete(f"{local_stack.api_url}/schedules/{name}", timeout=30)
+        assert deleted.status_code == 204, deleted.text
+
+
+def test_skip_drops_a_run_while_the_previous_one_is_still_going(local_stack: LocalStack) -> None:
+    # About a second of work on the worker (1 MiB chunks, progress written as it goes).
+    key = upload(local_stack.api_url, "big.bin", b"x" * (40 * 1024 * 1024), "text/plain")
+    name = unique("skip")
+    create(
+        local_stack,
+        name=name,
+        task="skylane.process_large_file",
+        kwargs={"file_key": key},
+        expression=NEVER_ON_ITS_OWN,
+        overlap="skip",
+    )
+    fire = f"{local_stack.api_url}/schedules/{name}/fire"
+    first = httpx.post(fire, timeout=30).json()
+    assert first["started"] is True, first
+    second = httpx.post(fire, timeout=30).json()
+    assert second == {
+        "schedule": name,
+        "job_id": second["job_id"],
+        "started": False,
+        "skipped_for": first["job_id"],
+    }
+    assert follow(local_stack.api_url, first["job_id"], timeout=120).final["state"] == "SUCCESS"
+    third = httpx.post(fire, timeout=30).json()
+    assert third["started"] is True, third
+    assert [run["job_id"] for run in runs_of(local_stack, name)] == [
+        third["job_id"],
+        first["job_id"],
+    ]
+    follow(local_stack.api_url, third["job_id"], timeout=120)
+    assert httpx.delete(f"{local_stack.api_url}/schedules/{name}").status_code == 204
+
+
+def test_a_one_off_at_schedule_runs_once_and_disappears(local_stack: LocalStack) -> None:
+    name = unique("once")
+    when = (datetime.now(UTC) + timedelta(seconds=10)).replace(microsecond=0)
+    create(
+        local_stack,
+        name=name,
+        task="skylane.sync_data",
+        expression=f"at({when:%Y-%m-%dT%H:%M:%S})",
+    )
+    scheduler = local_stack.client("scheduler")
+    group = local_stack.stack.api_env["SCHEDULE_GROUP"]
+
+    def gone() -> bool:
+        listed = scheduler.list_schedules(GroupName=group)["Schedules"]
+        return name not in {schedule["Name"] for schedule in listed}
+
+    wait_for(f"{name} deleted after its run", gone, when + timedelta(seconds=60))
+    assert detail(local_stack, name).status_code == 404
+    jobs = local_stack.client("dynamodb").scan(
+        TableName=local_stack.table,
+        FilterExpression="#schedule = :name",
+        ExpressionAttributeNames={"#schedule": "schedule"},
+        ExpressionAttributeValues={":name": {"S": name}},
+        ConsistentRead=True,
+    )["Items"]
+    assert len(jobs) == 1, jobs
+    final = follow(local_stack.api_url, jobs[0]["job_id"]["S"]).final
+    assert final["state"] == "SUCCESS"
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"expression": "cron(0 12 * * * *)"}, "day-of-month and day-of-week"),
+        ({"expression": "rate(90 seconds)"}, "minute(s), hour(s) or day(s)"),
+        ({"timezone": "Mars/Olympus_Mons"}, "unknown time zone"),
+        ({"task": "skylane.no_such_task"}, "unknown task"),
+        ({"task": "skylane.generate_report", "kwargs": {"user_id": 0}}, "report_type"),
+    ],
+)
+def test_bad_expressions_and_unknown_tasks_are_422s(
+    local_stack: LocalStack, change: dict[str, Any], reason: str
+) -> None:
+    name = unique("refused")
+    body = {"name": name, "task": "skylane.sync_data", "expression": "rate(1 hour)", **change}
+    answer = httpx.post(f"{local_stack.api_url}/schedules", json=body, timeout=30)
+    assert answer.status_code == 422, answer.text
+    assert reason in answer.text
+    assert detail(local_stack, name).status_code == 404
+
+
+def test_the_templates_schedules_are_listed_read_only(local_stack: LocalStack) -> None:
+    listed = httpx.get(f"{local_stack.api_url}/schedules", timeout=30).json()["schedules"]
+    template = {s["task"]: s for s in listed if s["read_only"]}
+    assert set(template) >= {
+        "skylane.cleanup_temp_files",
+        "skylane.generate_daily_report",
+        "skylane.sync_data",
+    }
+    name = template["skylane.sync_data"]["name"]
+    paused = httpx.post(f"{local_stack.api_url}/schedules/{name}/pause", timeout=30)
+    assert paused.status_code == 409, paused.text
+    assert "template.yaml" in paused.text
