@@ -5,9 +5,10 @@
   Here the signer's access key and session token come from the query instead, and its
   policies are checked for the action and the object, as AWS does. The signature itself is
   not verified: moto never verifies presigned signatures, enforced or not.
-- **Lambda's API.** moto recomputes a Lambda request's signature over its headers as if they
-  were the body, so every correctly signed Lambda call fails (SignatureDoesNotMatch). Lambda
-  calls are still authorized against the caller's policies; their signature is not checked.
+- **Lambda's and EventBridge Scheduler's APIs.** moto recomputes such a request's signature
+  over its headers as if they were the body, so every correctly signed call fails
+  (SignatureDoesNotMatch). These calls are still authorized against the caller's policies;
+  their signature is not checked.
 """
 
 from typing import Any
@@ -16,6 +17,8 @@ from urllib.parse import parse_qs, urlparse
 from moto import settings
 from moto.core.authorization import ActionAuthenticatorMixin
 from moto.iam.access_control import IAMRequestBase
+
+UNVERIFIABLE_SIGNATURES = frozenset({"lambda", "scheduler"})
 
 _original = ActionAuthenticatorMixin._authenticate_and_authorize_action
 _original_check_signature = IAMRequestBase.check_signature
@@ -62,7 +65,7 @@ def _authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
 
 
 def _check_signature(self: Any) -> None:
-    if self._service == "lambda":
+    if self._service in UNVERIFIABLE_SIGNATURES:
         return
     _original_check_signature(self)
 
