@@ -48,6 +48,12 @@ SQS_BATCH_ACTIONS = {
     "sqs:ChangeMessageVisibility": "sqs:ChangeMessageVisibilityBatch",
     "sqs:SendMessage": "sqs:SendMessageBatch",
 }
+# AWS authorizes a TransactWriteItems by the actions inside it (a condition check, a put);
+# moto asks for the call's own name, granted locally where the condition check is.
+LOCAL_CALL_NAMES = {
+    **SQS_BATCH_ACTIONS,
+    "dynamodb:ConditionCheckItem": "dynamodb:TransactWriteItems",
+}
 
 
 def available(emulator: Emulator) -> bool:
@@ -122,7 +128,7 @@ def adapt_statement(statement: dict[str, Any]) -> list[dict[str, Any]]:
     if "Action" not in statement:
         return [statement]
     actions = _as_list(statement["Action"])
-    actions = [*actions, *(SQS_BATCH_ACTIONS[a] for a in actions if a in SQS_BATCH_ACTIONS)]
+    actions = [*actions, *(LOCAL_CALL_NAMES[a] for a in actions if a in LOCAL_CALL_NAMES)]
     aware = [action for action in actions if action.split(":")[0] in RESOURCE_AWARE_SERVICES]
     other = [action for action in actions if action not in aware]
     adapted = []

@@ -45,6 +45,7 @@ def arn_of(logical_id: str, resource_type: str) -> str:
         "AWS::S3::Bucket": f"arn:aws:s3:::{name}",
         "AWS::Logs::LogGroup": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
         "AWS::SNS::Topic": f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}",
+        "AWS::Lambda::Function": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}",
     }.get(resource_type, f"arn:aws:iam::{ACCOUNT}:role/{name}")
 
 

@@ -27,6 +27,7 @@ ROLES = {
     "WorkerExecutionRole": "ECS agent (task execution role)",
     "SchedulerFunctionRole": "scheduler (SchedulerFunction)",
     "LightFunctionRole": "light lane (LightFunction)",
+    "SchedulerInvokeRole": "EventBridge Scheduler, for the runtime schedules (SchedulerInvokeRole)",
 }
 
 

@@ -94,50 +94,117 @@ class ScheduleRuns:
                 TableName=self.store.table_name, Key=state_key(group, name)
             )
 
-    def _going(self, current: RunState) -> bool:
-        assert current.current_job is not None
-        record = self.store.get(current.current_job)
-        if record is None:
-            # Being accepted by another delivery, or its send failed and it was removed.
-            claimed = datetime.fromisoformat(current.last_run_at or "1970-01-01T00:00:00+00:00")
-            return (utcnow() - claimed).total_seconds() < ACCEPTING_SECONDS
-        return record.state not in FINAL_STATES
-
     def claim(self, group: str, name: str, job_id: str, overlap: Overlap) -> Claim:
-        """Record ``job_id`` as the schedule's newest run, unless ``overlap`` forbids it now."""
+        """Record ``job_id`` as the schedule's newest run, unless ``overlap`` forbids it now.
+
+        Conditional writes only (the scheduler's role reads no job record): the first run puts
+        the item if absent; each later one puts it if its version is still the one seen, in
+        one transaction with, for ``skip``, a condition check that the previous run's record
+        is final. A failed condition hands back the item as it is, to decide again.
+        """
+        seen = self._put(group, name, job_id, RunState())
         for _ in range(CLAIM_ATTEMPTS):
-            current = self.state(group, name)
-            if current.current_job == job_id or job_id in current.recent_runs:
-                return Claim(started=False, duplicate=True)
-            if overlap is Overlap.SKIP and current.current_job is not None and self._going(current):
-                return Claim(started=False, blocked_by=current.current_job)
-            if self._write(group, name, job_id, current):
+            if seen is None:
                 return Claim(started=True)
+            if seen.current_job == job_id or job_id in seen.recent_runs:
+                return Claim(started=False, duplicate=True)
+            previous = seen.current_job
+            if overlap is Overlap.ALLOW or previous is None:
+                seen = self._put(group, name, job_id, seen)
+                continue
+            outcome = self._put_if_previous(group, name, job_id, seen, FINISHED)
+            if outcome is _BLOCKED:
+                # Not final: going, or being accepted by another delivery right now (a claim
+                # comes before its record), or its send failed and its record was removed,
+                # which only an old claim can be.
+                claimed = datetime.fromisoformat(seen.last_run_at or EPOCH)
+                if (utcnow() - claimed).total_seconds() < ACCEPTING_SECONDS:
+                    return Claim(started=False, blocked_by=previous)
+                outcome = self._put_if_previous(group, name, job_id, seen, ABSENT)
+                if outcome is _BLOCKED:
+                    return Claim(started=False, blocked_by=previous)
+            seen = outcome if isinstance(outcome, RunState) else None
         raise ClaimContention(f"schedule {name}: {CLAIM_ATTEMPTS} claims lost to other deliveries")
 
-    def _write(self, group: str, name: str, job_id: str, current: RunState) -> bool:
-        recent = [job_id, *current.recent_runs][:RECENT_RUNS]
-        item = {
+    def _item(self, group: str, name: str, job_id: str, seen: RunState) -> dict[str, Any]:
+        recent = [job_id, *seen.recent_runs][:RECENT_RUNS]
+        return {
             **state_key(group, name),
-            "run_count": {"N": str(current.run_count + 1)},
+            "run_count": {"N": str(seen.run_count + 1)},
             "last_run_at": {"S": iso(utcnow())},
             "current_job": {"S": job_id},
             "recent_runs": {"L": [{"S": run} for run in recent]},
-            "version": {"N": str(current.version + 1)},
+            "version": {"N": str(seen.version + 1)},
         }
-        condition: dict[str, Any] = (
-            {"ConditionExpression": "attribute_not_exists(job_id)"}
-            if current.version == 0
-            else {
-                "ConditionExpression": "version = :seen",
-                "ExpressionAttributeValues": {":seen": {"N": str(current.version)}},
-            }
-        )
+
+    def _condition(self, seen: RunState) -> dict[str, Any]:
+        if seen.version == 0:
+            return {"ConditionExpression": "attribute_not_exists(job_id)"}
+        return {
+            "ConditionExpression": "version = :seen",
+            "ExpressionAttributeValues": {":seen": {"N": str(seen.version)}},
+        }
+
+    def _put(self, group: str, name: str, job_id: str, seen: RunState) -> RunState | None:
+        """None when written; the item as it is when someone else changed it first."""
         try:
             with unavailable_as("DynamoDB"):
-                client("dynamodb").put_item(TableName=self.store.table_name, Item=item, **condition)
+                client("dynamodb").put_item(
+                    TableName=self.store.table_name,
+                    Item=self._item(group, name, job_id, seen),
+                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    **self._condition(seen),
+                )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
+                answer: dict[str, Any] = dict(exc.response)
+                return _from_item(answer.get("Item"))
             raise
-        return True
+        return None
+
+    def _put_if_previous(
+        self, group: str, name: str, job_id: str, seen: RunState, check: dict[str, Any]
+    ) -> object:
+        """Written (None), the item changed first (a RunState), or _BLOCKED: the previous
+        run's record failed ``check``."""
+        assert seen.current_job is not None
+        put = {
+            "TableName": self.store.table_name,
+            "Item": self._item(group, name, job_id, seen),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            **self._condition(seen),
+        }
+        condition_check = {
+            "TableName": self.store.table_name,
+            "Key": {"job_id": {"S": seen.current_job}},
+            **check,
+        }
+        try:
+            with unavailable_as("DynamoDB"):
+                client("dynamodb").transact_write_items(
+                    TransactItems=[{"ConditionCheck": condition_check}, {"Put": put}]
+                )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            answer: dict[str, Any] = dict(exc.response)
+            previous, state = [*answer.get("CancellationReasons", []), {}, {}][:2]
+            if state.get("Code") == "ConditionalCheckFailed":
+                return _from_item(state.get("Item"))
+            if previous.get("Code") == "ConditionalCheckFailed":
+                return _BLOCKED
+            raise
+        return None
+
+
+EPOCH = "1970-01-01T00:00:00+00:00"
+_BLOCKED = object()
+# The previous run's record is final / does not exist (conditions on its job record).
+FINISHED = {
+    "ConditionExpression": "#state IN (:success, :failure, :revoked)",
+    "ExpressionAttributeNames": {"#state": "state"},
+    "ExpressionAttributeValues": {
+        f":{state.value.lower()}": {"S": state.value} for state in FINAL_STATES
+    },
+}
+ABSENT = {"ConditionExpression": "attribute_not_exists(job_id)"}

@@ -92,6 +92,21 @@ def send_mail(e: AwsEndpoint, s: LocalStack) -> Any:
     )
 
 
+def delete_schedule_group(e: AwsEndpoint, s: LocalStack) -> Any:
+    return e.client("scheduler").delete_schedule_group(Name="skylane-it-no-such-group")
+
+
+def create_schedule(e: AwsEndpoint, s: LocalStack) -> Any:
+    # In a group that does not exist: the admin's call creates nothing.
+    return e.client("scheduler").create_schedule(
+        Name="least-privilege-probe",
+        GroupName="skylane-it-no-such-group",
+        ScheduleExpression="rate(1 hour)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": s.stack.api_env["SCHEDULER_FUNCTION_ARN"], "RoleArn": "x" * 20},
+    )
+
+
 # What each component must not do, by the template's roles.
 REFUSED: dict[str, dict[str, Call]] = {
     "api": {
@@ -100,6 +115,7 @@ REFUSED: dict[str, dict[str, Call]] = {
         "consume the high queue": sqs_receive("HighQueueUrl"),
         "send mail": send_mail,
         "delete the jobs table": delete_table,
+        "delete a schedule group": delete_schedule_group,
     },
     local_iam.WORKER: {
         "write into the uploads bucket": s3_put("UploadsBucketName"),
@@ -107,6 +123,7 @@ REFUSED: dict[str, dict[str, Call]] = {
         "send to the light queue": sqs_send("LightQueueUrl"),
         "delete a queue": delete_queue,
         "delete a job record": delete_item,
+        "create a schedule": create_schedule,
     },
     "SchedulerFunction": {
         "read uploads": s3_get("UploadsBucketName"),
@@ -114,6 +131,7 @@ REFUSED: dict[str, dict[str, Call]] = {
         "send to a dead-letter queue": sqs_send("DefaultDeadLetterQueueUrl"),
         "read a job record": get_item,
         "delete a queue": delete_queue,
+        "create a schedule": create_schedule,
     },
     "LightFunction": {
         "read uploads": s3_get("UploadsBucketName"),
