@@ -19,6 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from skylane.cli_common import CommandError
+from skylane.schedule_commands import (
+    ACTIONS,
+    add_schedule_actions,
+    fire_through_api,
+    run_schedule_action,
+)
 
 
 def _json_object(text: str) -> dict[str, Any]:
@@ -50,6 +56,7 @@ def add_schedules_parser(commands: Any) -> None:
     fire.add_argument("--region", default=None, help="with --stack: its region")
     # Accepted after the name too; SUPPRESS keeps a --state given before "fire".
     fire.add_argument("--state", type=Path, default=argparse.SUPPRESS, help=state_help)
+    add_schedule_actions(actions)
 
 
 def describe_answer(name: str, answer: Mapping[str, Any]) -> str:
@@ -136,9 +143,21 @@ def fire_deployed(
     return describe_answer(name, body)
 
 
+def _declared(name: str) -> bool:
+    from infra.schedules import read_schedules
+
+    return any(schedule.name == name for schedule in read_schedules())
+
+
 def run_schedules(args: argparse.Namespace) -> int:
     if args.action is None:
         list_schedules(args.state, args.count)
+    elif args.action in ACTIONS:
+        print(run_schedule_action(args))
+    elif not _declared(args.name):
+        # Not in template.yaml: a runtime schedule, fired through the API.
+        args.region = getattr(args, "region", None)
+        print(fire_through_api(args))
     elif args.stack is not None:
         print(fire_deployed(args.name, args.kwargs, args.stack, args.region))
     else:

@@ -149,6 +149,16 @@ class StackApi:
         answer: dict[str, Any] = response.json()
         return answer
 
+    def call(self, method: str, path: str, body: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Any endpoint: its JSON answer ({} for a 204), ApiError for a 4xx or 5xx."""
+        response = self._request(method, path, body)
+        if response.status_code >= 400:
+            raise _refusal(response)
+        if response.status_code == 204 or not response.content:
+            return {}
+        answer: dict[str, Any] = response.json()
+        return answer
+
     def task(self, job_id: str) -> dict[str, Any] | None:
         """Celery's view of a job (GET /task/{id}), or None when the API knows no such job."""
         response = self._request("GET", f"/task/{job_id}")

@@ -133,6 +133,42 @@ def test_filters_narrow_the_list(local_stack: LocalStack, page: Page) -> None:
     assert set(kinds.all_inner_texts()) == {"send_email"}
 
 
+def test_the_schedules_panel_pauses_resumes_and_runs_a_schedule(
+    local_stack: LocalStack, page: Page
+) -> None:
+    if not local_stack.workers:
+        local_stack.start_worker()
+    name = "dashboard-nightly"
+    created = httpx.post(
+        f"{local_stack.api_url}/schedules",
+        json={"name": name, "task": "skylane.sync_data", "expression": "cron(0 3 * * ? *)"},
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    page.goto(f"{local_stack.api_url}/dashboard")
+    row = page.locator(f'#schedules tr[data-schedule="{name}"]')
+    expect(row.locator(".schedule-state")).to_have_text("active", timeout=WAIT_MS)
+    expect(row.locator(".next-run")).not_to_have_text("none")
+    # The template's schedules are listed too, and offer no pause.
+    template = page.locator("#schedules tr").filter(has_text="(template)")
+    expect(template).to_have_count(3, timeout=WAIT_MS)
+    expect(template.locator("button.schedule-pause")).to_have_count(0)
+
+    row.locator("button.schedule-pause").click()
+    expect(row.locator(".schedule-state")).to_have_text("paused", timeout=WAIT_MS)
+    assert httpx.get(f"{local_stack.api_url}/schedules/{name}").json()["state"] == "DISABLED"
+    expect(row.locator(".next-run")).to_have_text("none")
+    row.locator("button.schedule-resume").click()
+    expect(row.locator(".schedule-state")).to_have_text("active", timeout=WAIT_MS)
+
+    row.locator("button.schedule-fire").click()
+    expect(page.locator("#problem")).to_contain_text(f"{name}: job", timeout=WAIT_MS)
+    expect(row.locator(".run-count")).to_have_text("1", timeout=WAIT_MS)
+    runs = httpx.get(f"{local_stack.api_url}/schedules/{name}").json()["runs"]
+    assert len(runs) == 1
+    assert httpx.delete(f"{local_stack.api_url}/schedules/{name}").status_code == 204
+
+
 # The signer's AWS credentials (`skylane dashboard` finds them in its environment, as boto3's
 # chain would) and what the stand-in verifies its signatures with.
 SIGNER = Credentials("AKIDSKYLANETEST", "c2t5bGFuZS1zZWNyZXQta2V5LWZvci10ZXN0cw", "session-1")

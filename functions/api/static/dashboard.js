@@ -12,9 +12,13 @@ const LOGS_EVERY_MS = 10000;
 // The API searches up to 2 min past a job's end (skylane/job_logs.py AFTER_MARGIN); a search
 // after that finds nothing new, so the page stops searching.
 const LOGS_SETTLED_MS = 150000;
+// GET /schedules reads every schedule from EventBridge: listed this often, and after an action.
+const SCHEDULES_EVERY_MS = 10000;
 
 // logsAt: when the open detail's lines were last searched; logsSettled: they cannot change.
-const view = { cursor: null, detailId: null, timer: null, logsAt: 0, logsSettled: false };
+const view = {
+  cursor: null, detailId: null, timer: null, logsAt: 0, logsSettled: false, schedulesAt: 0,
+};
 // ApiAuth=JWT: the bearer token is kept in this variable only, never in a URL, storage or a
 // cookie, so a reload asks for it again. refused: the API answered 401 to the last one.
 const auth = { token: null, refused: false };
@@ -173,6 +177,59 @@ function cancelButton(jobId) {
   return button;
 }
 
+// ------------------------------------------------------------------ schedules
+async function loadSchedules() {
+  view.schedulesAt = Date.now();
+  const listed = await api("schedules");
+  const body = $("schedules").tBodies[0];
+  body.replaceChildren(...listed.schedules.map(scheduleRow));
+  $("no-schedules").hidden = listed.schedules.length > 0;
+}
+
+function scheduleRow(schedule) {
+  const tr = el("tr");
+  tr.dataset.schedule = schedule.name;
+  const name = el("td", schedule.name);
+  if (schedule.read_only) name.append(el("span", " (template)", "muted"));
+  const expression = `${schedule.expression}${schedule.timezone === "UTC" ? "" : ` ${schedule.timezone}`}`;
+  const stateCell = el("td");
+  stateCell.append(el("span", schedule.state === "ENABLED" ? "active" : "paused", "schedule-state"));
+  const next = schedule.next_runs.length ? new Date(schedule.next_runs[0]).toLocaleString() : "none";
+  const last = schedule.last_run_at ? `${age(schedule.last_run_at)} ago` : "–";
+  tr.append(name, el("td", schedule.task.replace(/^skylane\./, "")), el("td", expression));
+  tr.append(stateCell, el("td", schedule.overlap), el("td", next, "next-run"), el("td", last));
+  tr.append(el("td", schedule.run_count, "num run-count"));
+  const actions = el("td");
+  if (!schedule.read_only) {
+    const paused = schedule.state !== "ENABLED";
+    actions.append(scheduleButton(schedule.name, paused ? "resume" : "pause"));
+  }
+  actions.append(scheduleButton(schedule.name, "fire", "run now"));
+  tr.append(actions);
+  return tr;
+}
+
+function scheduleButton(name, action, label) {
+  const button = el("button", label || action, `schedule-${action}`);
+  button.type = "button";
+  button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      const answer = await api(`schedules/${encodeURIComponent(name)}/${action}`, { method: "POST" });
+      if (action === "fire") {
+        report(null, answer.started
+          ? `${name}: job ${answer.job_id} enqueued`
+          : `${name}: run skipped, ${answer.skipped_for} is still going`);
+      }
+    } catch (error) {
+      report(error);
+    }
+    view.schedulesAt = 0;
+    refresh();
+  });
+  return button;
+}
+
 // ------------------------------------------------------------------ detail
 function openDetail(jobId) {
   view.detailId = jobId;
@@ -274,6 +331,7 @@ async function refresh() {
     const [queues, jobs] = await Promise.all([api("queues"), api(jobsQuery())]);
     renderQueues(queues);
     renderJobs(jobs);
+    if (Date.now() - view.schedulesAt >= SCHEDULES_EVERY_MS) await loadSchedules();
     if (view.detailId) await loadDetail();
     $("updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
     if (!$("problem").textContent.startsWith("Could not")) return;
