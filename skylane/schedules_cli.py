@@ -157,7 +157,12 @@ def run_schedules(args: argparse.Namespace) -> int:
     elif not _declared(args.name):
         # Not in template.yaml: a runtime schedule, fired through the API.
         args.region = getattr(args, "region", None)
-        print(fire_through_api(args))
+        try:
+            print(fire_through_api(args))
+        except (CommandError, LookupError, ValueError) as error:
+            raise CommandError(
+                f"no schedule {args.name!r} in the template, and as a runtime schedule: {error}"
+            ) from error
     elif args.stack is not None:
         print(fire_deployed(args.name, args.kwargs, args.stack, args.region))
     else:

@@ -2,10 +2,13 @@
 Scheduler, fired by the scheduler runner (which picks them up without a restart), run by the
 worker, and shown with their runs."""
 
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -187,3 +190,53 @@ def test_the_templates_schedules_are_listed_read_only(local_stack: LocalStack) -
     paused = httpx.post(f"{local_stack.api_url}/schedules/{name}/pause", timeout=30)
     assert paused.status_code == 409, paused.text
     assert "template.yaml" in paused.text
+
+
+def skylane(local_stack: LocalStack, *argv: str) -> subprocess.CompletedProcess[str]:
+    command = Path(sys.executable).with_name("skylane")
+    return subprocess.run(
+        [str(command), "schedules", *argv, "--state", str(local_stack.state_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_the_skylane_command_manages_runtime_schedules(local_stack: LocalStack) -> None:
+    name = unique("cli")
+    created = skylane(
+        local_stack,
+        "create",
+        name,
+        "--task",
+        "skylane.sync_data",
+        "--expression",
+        NEVER_ON_ITS_OWN,
+        "--overlap",
+        "skip",
+    )
+    assert created.returncode == 0, created.stderr
+    assert created.stdout.startswith(f"{name}: skylane.sync_data {NEVER_ON_ITS_OWN} UTC, active")
+    paused = skylane(local_stack, "pause", name)
+    assert ", paused," in paused.stdout, paused.stderr
+    fired = skylane(local_stack, "fire", name)
+    assert fired.stdout.startswith(f"{name} fired: job "), fired.stderr
+    shown = skylane(local_stack, "show", name)
+    assert shown.returncode == 0, shown.stderr
+    assert "1 runs" in shown.stdout
+    refused = skylane(
+        local_stack,
+        "create",
+        unique("cli"),
+        "--task",
+        "skylane.sync_data",
+        "--expression",
+        "rate(1 fortnight)",
+    )
+    assert refused.returncode == 1
+    assert (
+        "answered 422: expression: rate(1 fortnight): expected rate(value unit)" in refused.stderr
+    )
+    assert skylane(local_stack, "delete", name).stdout.strip() == f"{name} deleted"
+    assert detail(local_stack, name).status_code == 404
