@@ -11,7 +11,7 @@ moto validates no expression, so every expression is checked here as Scheduler c
 
 import json
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -36,6 +36,8 @@ DELIVERY_FIELDS = {
     "scheduled_time": "<aws.scheduler.scheduled-time>",
     "schedule": "<aws.scheduler.schedule-arn>",
 }
+# CreateSchedule refuses a StartDate further back than this.
+START_DATE_GRACE = timedelta(minutes=5)
 # As the template's schedules retry their deliveries.
 RETRY_POLICY = {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 3600}
 
@@ -46,6 +48,10 @@ class ScheduleNotFound(LookupError):
 
 class ScheduleExists(ValueError):
     pass
+
+
+class ScheduleRefused(ValueError):
+    """EventBridge refused the schedule (ValidationException), saying why."""
 
 
 @dataclass(frozen=True)
@@ -192,11 +198,16 @@ def _code(error: ClientError) -> str:
 
 
 def create(schedule: RuntimeSchedule) -> RuntimeSchedule:
-    check(schedule, datetime.now(UTC))
+    now = datetime.now(UTC)
+    check(schedule, now)
+    if schedule.start_date is not None and schedule.start_date < now - START_DATE_GRACE:
+        raise ValueError("start_date cannot be earlier than 5 minutes ago (EventBridge's rule)")
     try:
         with unavailable_as("EventBridge Scheduler"):
             _scheduler().create_schedule(**_request(schedule))
     except ClientError as error:
+        if _code(error) == "ValidationException":
+            raise ScheduleRefused(error.response["Error"].get("Message", str(error))) from error
         if _code(error) == "ConflictException":
             raise ScheduleExists(f"a schedule named {schedule.name!r} exists already") from error
         raise
@@ -221,6 +232,8 @@ def update(schedule: RuntimeSchedule) -> RuntimeSchedule:
         with unavailable_as("EventBridge Scheduler"):
             _scheduler().update_schedule(**_request(schedule))
     except ClientError as error:
+        if _code(error) == "ValidationException":
+            raise ScheduleRefused(error.response["Error"].get("Message", str(error))) from error
         if _code(error) == "ResourceNotFoundException":
             raise ScheduleNotFound(f"no schedule named {schedule.name!r}") from error
         raise

@@ -17,6 +17,11 @@ TABLE = "skylane-test-jobs"
 UPLOADS = "skylane-test-uploads"
 REPORTS = "skylane-test-reports"
 SENDER = "no-reply@example.com"
+SCHEDULE_GROUP = "skylane-test-schedules"
+SCHEDULER_FUNCTION_ARN = (
+    "arn:aws:lambda:us-east-1:123456789012:function:skylane-test-SchedulerFunction"
+)
+SCHEDULER_INVOKE_ROLE_ARN = "arn:aws:iam::123456789012:role/skylane-test-SchedulerInvokeRole"
 
 
 def _clear_caches() -> None:
@@ -73,6 +78,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
         s3 = boto3.client("s3", region_name=REGION)
         for bucket in (UPLOADS, REPORTS):
             s3.create_bucket(Bucket=bucket)
+        boto3.client("scheduler", region_name=REGION).create_schedule_group(Name=SCHEDULE_GROUP)
         env = {
             "SKYLANE_STAGE": "local",
             "JOBS_TABLE": TABLE,
@@ -84,6 +90,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             "DEFAULT_DLQ_URL": queues["default-dlq"],
             "EMAIL_SENDER": SENDER,
             "RETRY_COUNTDOWN_SECONDS": "1",
+            # The runtime schedules' group and target (template.yaml's ScheduleGroup).
+            "SCHEDULE_GROUP": SCHEDULE_GROUP,
+            "SCHEDULER_FUNCTION_ARN": SCHEDULER_FUNCTION_ARN,
+            "SCHEDULER_INVOKE_ROLE_ARN": SCHEDULER_INVOKE_ROLE_ARN,
         }
         for key, value in env.items():
             monkeypatch.setenv(key, value)

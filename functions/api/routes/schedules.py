@@ -3,6 +3,7 @@
 Thin: EventBridge calls live in skylane/runtime_schedules.py, runs in skylane/schedule_runs.py.
 """
 
+import re
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -101,11 +102,23 @@ def _view(schedule: RuntimeSchedule, runs: RunState, read_only: bool) -> dict[st
     }
 
 
+# EventBridge's rule for a schedule's name: any other names no schedule (and boto3 would
+# refuse to send it).
+NAME = re.compile(r"[0-9a-zA-Z_.-]{1,64}")
+
+
+def _named(name: str) -> str:
+    if not NAME.fullmatch(name):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No schedule named {name}")
+    return name
+
+
 def _template(name: str) -> RuntimeSchedule | None:
     return next((s for s in runtime_schedules.template_schedules() if s.name == name), None)
 
 
 def _runtime_or_404(name: str) -> RuntimeSchedule:
+    _named(name)
     try:
         return runtime_schedules.get(name)
     except ScheduleNotFound as error:
@@ -175,6 +188,7 @@ def create_schedule(request: ScheduleCreate) -> ScheduleView:
 @router.get("/schedules/{name}", responses=NOT_FOUND)
 def get_schedule(name: str) -> ScheduleDetail:
     """A schedule with its next runs, run count, last run, and its last runs as jobs."""
+    _named(name)
     try:
         schedule = runtime_schedules.get(name)
         read_only = False
@@ -263,6 +277,7 @@ def resume_schedule(name: str) -> ScheduleView:
 @router.post("/schedules/{name}/fire", responses=NOT_FOUND)
 def fire_schedule(name: str) -> ScheduleFired:
     """Run now, as one more delivery of the schedule (its overlap policy applies)."""
+    _named(name)
     try:
         schedule = runtime_schedules.get(name)
         group = runtime_group()

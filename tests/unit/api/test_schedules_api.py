@@ -1,7 +1,6 @@
 """/schedules through the Lambda handler, on moto's in-process Scheduler and DynamoDB."""
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,25 +9,16 @@ import pytest
 
 from functions.api.schedule_schemas import TASK_KWARGS
 from skylane.contracts import TASKS
-from skylane.settings import get_settings
 from tests.unit.api.conftest import Invoke
 from tests.unit.conftest import REGION
-
-GROUP = "skylane-test-schedules"
-FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:skylane-test-SchedulerFunction"
-ROLE_ARN = "arn:aws:iam::123456789012:role/skylane-test-SchedulerInvokeRole"
+from tests.unit.conftest import SCHEDULE_GROUP as GROUP
+from tests.unit.conftest import SCHEDULER_FUNCTION_ARN as FUNCTION_ARN
+from tests.unit.conftest import SCHEDULER_INVOKE_ROLE_ARN as ROLE_ARN
 
 
 @pytest.fixture
-def scheduler(aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    monkeypatch.setenv("SCHEDULE_GROUP", GROUP)
-    monkeypatch.setenv("SCHEDULER_FUNCTION_ARN", FUNCTION_ARN)
-    monkeypatch.setenv("SCHEDULER_INVOKE_ROLE_ARN", ROLE_ARN)
-    get_settings.cache_clear()
-    client = boto3.client("scheduler", region_name=REGION)
-    client.create_schedule_group(Name=GROUP)
-    yield client
-    get_settings.cache_clear()
+def scheduler(aws: dict[str, Any]) -> Any:
+    return boto3.client("scheduler", region_name=REGION)
 
 
 def create(invoke: Invoke, **fields: Any) -> Any:
