@@ -1,13 +1,14 @@
 """Setup the emulator needs after the stack is created: what AWS does that an emulator's
 CloudFormation does not."""
 
+import contextlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.emulator import AwsEndpoint
 from infra.images.build import host_architecture
-from infra.schedules import LOCAL_ACCOUNT, SCHEDULER_EVENT, read_schedules
+from infra.schedules import SCHEDULER_EVENT, read_schedules
 from infra.template import TEMPLATE_PATH, DeployedStack, deploy, load_template
 
 if TYPE_CHECKING:
@@ -118,14 +119,13 @@ def create_template_schedules(endpoint: AwsEndpoint, stack: DeployedStack) -> No
             "State": "ENABLED" if schedule.enabled else "DISABLED",
             "Target": {
                 "Arn": function_arn,
-                "RoleArn": f"arn:aws:iam::{LOCAL_ACCOUNT}:role/{role}",
+                "RoleArn": f"arn:aws:iam::{function_arn.split(':')[4]}:role/{role}",
                 "Input": schedule.input or "{}",
             },
         }
-        try:
+        # One the emulator's CloudFormation created (MiniStack, disabled there) stays as it is.
+        with contextlib.suppress(scheduler.exceptions.ConflictException):
             scheduler.create_schedule(**request)
-        except scheduler.exceptions.ConflictException:
-            scheduler.update_schedule(**request)
 
 
 def prepare(endpoint: AwsEndpoint, stack: DeployedStack) -> None:

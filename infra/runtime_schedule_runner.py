@@ -157,7 +157,9 @@ class RuntimeScheduleLoop:
             answer: Any = None
             failure: BaseException | None = None
             try:
-                answer = self.invoke(render_payload(firing, self.stack_name, self.region, self.account))
+                answer = self.invoke(
+                    render_payload(firing, self.stack_name, self.region, self.account)
+                )
             except Exception as error:
                 failure = error
             self.report(firing, self.clock(), answer, failure)

@@ -193,9 +193,7 @@ def runtime_loop(
     ) -> None:
         print(describe(Outcome(firing, fired_at, answer=answer, error=error)), flush=True)
 
-    return RuntimeScheduleLoop(
-        service_client(), group, stack_name, region, account, invoke, report
-    )
+    return RuntimeScheduleLoop(service_client(), group, stack_name, region, account, invoke, report)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

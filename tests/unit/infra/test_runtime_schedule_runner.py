@@ -54,6 +54,7 @@ def loop(scheduler: Any, clock: Clock) -> tuple[RuntimeScheduleLoop, list[Any]]:
         GROUP,
         "skylane-test",
         "us-east-1",
+        "123456789012",
         invoke=lambda payload: invoked.append(payload) or {"job_id": "j"},
         report=lambda *_: None,
         clock=clock,
