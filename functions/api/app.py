@@ -2,9 +2,9 @@
 
 from fastapi import FastAPI
 
-from functions.api.errors import install_error_handlers
+from functions.api.error_handlers import install_error_handlers
 from functions.api.middleware import BodySizeLimit, StagePrefix
-from functions.api.request_id import RequestId
+from functions.api.request_id_middleware import RequestId
 from functions.api.routes import cancel, dashboard, jobs, ops, status, submit, uploads
 
 

@@ -9,8 +9,8 @@ with collector_paused():
     from mangum import Mangum
 
     from functions.api.app import app
-    from skylane.logs import logger
-    from skylane.tracing import traced
+    from skylane.observability.logs import logger
+    from skylane.observability.tracing import traced
 
 if TYPE_CHECKING:
     # Only a type: importing it at run time would cost the cold start a module or three.

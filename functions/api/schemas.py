@@ -5,7 +5,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from functions.api.text import MultilineText, SingleLineText
-from skylane.states import JobState
+from skylane.jobs.states import JobState
 
 # Job inputs travel inside an SQS message (256 KiB, and Celery's envelope base64-encodes the
 # body twice), so free text is capped well below that.
@@ -157,7 +157,7 @@ class JobDetail(JobSummary):
     last_started_at: str | None = Field(description="The latest attempt's start")
     result: Any = Field(description="The return value, when SUCCESS")
     error: str | None = Field(description="Why the last attempt failed (FAILURE, RETRY)")
-    # From CloudWatch Logs (skylane/job_logs.py); the dashboard shows each line's timestamp,
+    # From CloudWatch Logs (functions/api/job_logs.py); the dashboard shows each line's timestamp,
     # component, level and message.
     logs: list[JobLogLine] | None = Field(
         default=None,

@@ -172,7 +172,7 @@ def test_skylane_dashboard_signs_every_request_of_the_page(
     stand_in.append(gateway)
     # The local stack, its API behind the stand-in: `skylane dashboard --api-auth IAM` signs.
     (tmp_path / "stack.json").write_text(json.dumps(state | {"api_url": gateway.url}))
-    argv = [sys.executable, "-m", "skylane.cli", "dashboard", "--api-auth", "IAM"]
+    argv = [sys.executable, "-m", "skylane_cli.main", "dashboard", "--api-auth", "IAM"]
     proxy = ChildProcess(
         "skylane-dashboard",
         [*argv, "--state", str(tmp_path / "stack.json")],

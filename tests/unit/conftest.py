@@ -7,10 +7,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from skylane.aws import reset_clients
-from skylane.celery_app import get_celery_app
-from skylane.jobs import DAY_INDEX, USER_INDEX
-from skylane.settings import get_settings
+from skylane.broker.celery_app import get_celery_app
+from skylane.core.aws import reset_clients
+from skylane.core.settings import get_settings
+from skylane.jobs.store import DAY_INDEX, USER_INDEX
 
 REGION = "us-east-1"
 TABLE = "skylane-test-jobs"

@@ -10,8 +10,8 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, status
 
 from functions.api.routes.status import link_report
-from skylane.jobs import JobAlreadyFinished, JobNotFound, JobRecord, JobStore
-from skylane.views import celery_view, rq_view
+from functions.api.views import celery_view, rq_view
+from skylane.jobs.store import JobAlreadyFinished, JobNotFound, JobRecord, JobStore
 
 router = APIRouter(tags=["status"])
 

@@ -9,7 +9,7 @@ const DLQ_SUFFIX = "_dlq";
 // The detail searches CloudWatch Logs (FilterLogEvents, a low account-wide rate quota) at most
 // this often; the polls between ask for the record only (?logs=false).
 const LOGS_EVERY_MS = 10000;
-// The API searches up to 2 min past a job's end (skylane/job_logs.py AFTER_MARGIN); a search
+// The API searches up to 2 min past a job's end (functions/api/job_logs.py AFTER_MARGIN); a search
 // after that finds nothing new, so the page stops searching.
 const LOGS_SETTLED_MS = 150000;
 
