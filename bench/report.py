@@ -50,6 +50,11 @@ def print_report(r: dict[str, Any]) -> None:
             ok = p["mb"] < API_PACKAGE_BUDGET_MB and not p["contains_boto3"]
             budget = f"   budget < {API_PACKAGE_BUDGET_MB:g} MB: {verdict(ok)}"
         print(f"  {name:18} {p['mb']:6.1f} MB ({note}){budget}")
+        tools = p.get("tools_included", [])
+        print(
+            f"  {'':18} own code {p.get('own_code_kb', 0):6.1f} kB, no CLI or local-stack code:"
+            f" {verdict(not tools)}{'' if not tools else ' (holds ' + ', '.join(tools) + ')'}"
+        )
 
     rq = r["requests_per_job"]
     print("\nAWS REQUESTS PER JOB (API per submission + worker; median of runs)")
