@@ -8,9 +8,8 @@
 ``skylane schedules [fire NAME]``  the EventBridge schedules                  (schedules.py)
 ``skylane dashboard``              the dashboard on 127.0.0.1, requests signed (dashboard.py)
 
-Every command talks to the local stack (``make up``) by default. This module ships in the
-Lambda packages with the rest of skylane/ and is never imported there; the commands import
-rich, httpx and infra/ inside their functions.
+Every command talks to the local stack (``make up``) by default. The commands import rich,
+httpx and infra/ inside their functions, so ``skylane --help`` stays quick.
 """
 
 import argparse

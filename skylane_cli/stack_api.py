@@ -1,8 +1,8 @@
 """The stack's HTTP API as a command-line client sees it: uploads, submissions, job views.
 
 Failures become ApiError with one line a person can act on: the API's own message for a 4xx
-or a 503, or where the API could not be reached. httpx is imported inside the calls: this
-module ships in the Lambda packages with the rest of skylane/, which never use it.
+or a 503, or where the API could not be reached. httpx is imported inside the calls, so the
+commands that never call the API do not load it.
 """
 
 import mimetypes
