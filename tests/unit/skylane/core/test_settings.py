@@ -18,7 +18,10 @@ REQUIRED = {
 @pytest.fixture(autouse=True)
 def _env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("AWS_ENDPOINT_URL", "LOCALSTACK_HOST", "SKYLANE_STAGE"):
-        monkeypatch.delenv(name, raising=False)
+        # Set, then removed: monkeypatch then also undoes what apply_localstack_host writes to
+        # os.environ itself, which would point every later test's boto3 at that endpoint.
+        monkeypatch.setenv(name, "")
+        monkeypatch.delenv(name)
     for key, value in REQUIRED.items():
         monkeypatch.setenv(key, value)
 
