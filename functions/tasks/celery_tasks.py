@@ -13,6 +13,7 @@ from celery import Task
 from celery.exceptions import Ignore
 
 from functions.tasks import (
+    batch_summary,
     cleanup,
     daily_report,
     documents,
@@ -217,6 +218,14 @@ def send_notification(self: Task, user_id: int, message: str) -> dict[str, Any]:
             get_settings().notifications_topic_arn, user_id, message
         )
     return {"status": "success", "user_id": user_id, "message_id": message_id}
+
+
+@contract_task(contracts.PROCESS_BATCH)
+def process_batch(self: Task, results: list[Any]) -> dict[str, Any]:
+    """A chord's body: its parts' results arrive as the first argument (Celery's chord)."""
+    with job_context(self):
+        summary = batch_summary.summarize(results)
+    return {"status": "success", **summary}
 
 
 # The periodic tasks (EventBridge schedules, replacing the seed's Celery Beat entries).

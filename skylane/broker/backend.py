@@ -9,10 +9,12 @@ from enum import Enum
 from typing import Any
 
 from celery import states
-from celery.backends.base import BaseBackend
+from celery.backends.base import SyncBackendMixin
 
+from skylane.canvas_backend import JobTableKeyValues, chord_body_id, task_meta
 from skylane.jobs.states import JobState
 from skylane.jobs.store import JobRevoked, JobStore
+from skylane.message_inputs import message_inputs
 
 
 def describe_error(encoded: Any) -> str:
@@ -38,9 +40,10 @@ class StartOutcome(Enum):
     FINISHED = "finished"
 
 
-class JobStoreBackend(BaseBackend):  # type: ignore[misc]  # celery ships no types
+class JobStoreBackend(JobTableKeyValues, SyncBackendMixin):  # type: ignore[misc]
+    """Canvas (groups, chords) comes from Celery's key-value machinery (skylane/canvas_backend.py)."""
+
     persistent = True
-    supports_native_join = False
 
     def __init__(self, app: Any, url: str | None = None, **kwargs: Any) -> None:
         super().__init__(app, url=url, **kwargs)
@@ -77,12 +80,20 @@ class JobStoreBackend(BaseBackend):  # type: ignore[misc]  # celery ships no typ
         if state == states.STARTED:
             delivery = getattr(request, "delivery_info", None) or {}
             try:
+                # A job a producer outside skylane sent has no record yet: the STARTED
+                # write gives it one from what the message carries.
                 started = store.mark_started(
                     task_id,
                     task=getattr(request, "task", "") or "",
                     queue=delivery.get("routing_key", "") or "",
                     retries=int(getattr(request, "retries", 0) or 0),
                     raise_if_revoked=True,
+                    inputs=message_inputs(
+                        getattr(request, "args", None), getattr(request, "kwargs", None)
+                    ),
+                    parent_id=chord_body_id(getattr(request, "chord", None))
+                    or getattr(request, "parent_id", None),
+                    group_id=getattr(request, "group", None),
                 )
             except JobRevoked:
                 self._start_outcome = (task_id, StartOutcome.REVOKED)
@@ -106,16 +117,7 @@ class JobStoreBackend(BaseBackend):  # type: ignore[misc]  # celery ships no typ
         return result
 
     def _get_task_meta_for(self, task_id: str) -> dict[str, Any]:
-        record = self.job_store.get(task_id)
-        if record is None:
-            return {"status": states.PENDING, "result": None, "task_id": task_id}
-        if record.state is JobState.PROGRESS:
-            result: Any = {"current": record.current, "total": record.total}
-        elif record.state is JobState.FAILURE:
-            result = {"exc_type": "Exception", "exc_message": [record.error or ""]}
-        else:
-            result = record.result
-        meta = {"status": record.state.value, "result": result, "task_id": task_id}
+        meta = task_meta(self.job_store.get(task_id), task_id)
         return self.meta_from_decoded(meta)  # type: ignore[no-any-return]
 
     def _forget(self, task_id: str) -> None:

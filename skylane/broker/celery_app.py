@@ -8,9 +8,11 @@ from functools import cache
 
 from celery import Celery
 
+from skylane import publish_records
 from skylane.broker import transport as sqs_transport
 from skylane.core.settings import Settings, get_settings
 from skylane.jobs.contracts import TASKS, QueueName
+from skylane.jobs.routing import queue_for
 
 POLLING_INTERVAL_SECONDS = 0.1
 
@@ -59,7 +61,14 @@ def create_celery_app(settings: Settings) -> Celery:
         },
         broker_connection_retry_on_startup=True,
         task_default_queue=QueueName.DEFAULT.value,
-        task_routes={spec.name: {"queue": spec.queue.value} for spec in TASKS.values()},
+        # The router's lanes (skylane/routing.py), so `.delay()` and a chord's parts sent by
+        # any code through this app go where skylane's own producers send them.
+        task_routes={
+            spec.name: {
+                "queue": queue_for(spec, light_lane_available=bool(settings.light_queue_url)).value
+            }
+            for spec in TASKS.values()
+        },
         task_serializer="json",
         result_serializer="json",
         accept_content=["json"],
@@ -81,6 +90,8 @@ def create_celery_app(settings: Settings) -> Celery:
         task_publish_retry=False,
         worker_hijack_root_logger=False,
     )
+    # Jobs sent through this app by any code get a record (skylane/publish_records.py).
+    publish_records.connect()
     return app
 
 

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from skylane.core.aws import client
 from skylane.core.outages import unavailable_as
 from skylane.core.settings import get_settings
+from skylane.jobs.contracts import TASKS
 from skylane.jobs.states import FINAL_STATES, JobState
 
 USER_INDEX = "by_user"
@@ -57,6 +58,13 @@ class JobRecord:
     request_hash: str | None = None
     # FAILURE given by the reconciler (mark_lost), not by a run: the job may run again.
     lost: bool = False
+    # Canvas links: the chord body a part belongs to (or the task that sent it), the group it
+    # was sent in; on a chord's body, its parts and how many of them finished.
+    parent_id: str | None = None
+    group_id: str | None = None
+    parts: list[str] = field(default_factory=list)
+    chord_size: int | None = None
+    chord_done: int | None = None
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> "JobRecord":
@@ -91,6 +99,11 @@ class JobRecord:
             error=text("error"),
             request_hash=text("request_hash"),
             lost=bool(item.get("lost", {}).get("BOOL", False)),
+            parent_id=text("parent_id"),
+            group_id=text("group_id"),
+            parts=[part["S"] for part in item.get("parts", {}).get("L", [])],
+            chord_size=number("chord_size"),
+            chord_done=number("chord_done"),
         )
 
 
@@ -115,6 +128,8 @@ class JobStore:
         inputs: dict[str, Any],
         user_id: str | None = None,
         request_hash: str | None = None,
+        parent_id: str | None = None,
+        group_id: str | None = None,
     ) -> JobRecord:
         """Record an accepted job as PENDING. Raises JobExists if the id is taken.
 
@@ -138,6 +153,10 @@ class JobStore:
             item["user_id"] = {"S": user_id}
         if request_hash is not None:
             item["request_hash"] = {"S": request_hash}
+        if parent_id:
+            item["parent_id"] = {"S": parent_id}
+        if group_id:
+            item["group_id"] = {"S": group_id}
         try:
             with unavailable_as("DynamoDB"):
                 client("dynamodb").put_item(
@@ -211,6 +230,9 @@ class JobStore:
         queue: str,
         retries: int = 0,
         raise_if_revoked: bool = False,
+        inputs: dict[str, Any] | None = None,
+        parent_id: str | None = None,
+        group_id: str | None = None,
     ) -> bool:
         """A worker began an attempt: count it and reset that attempt's progress.
 
@@ -227,16 +249,31 @@ class JobStore:
         leaves its attempt STARTED, so that attempt's own message runs again.
         raise_if_revoked: raise JobRevoked when the job was cancelled while queued (the write
         is refused and the refusal says why, so no extra read is needed to find out).
+        inputs, parent_id, group_id: what the message carries, kept only where the record has
+        none (a job sent by a producer outside skylane gets its whole record here).
         """
-        now = iso(utcnow())
+        moment = utcnow()
+        now = iso(moment)
+        links = ""
+        link_values: dict[str, Any] = {}
+        for name, value in (("parent_id", parent_id), ("group_id", group_id)):
+            if value:
+                links += f", {name} = if_not_exists({name}, :{name})"
+                link_values[f":{name}"] = {"S": str(value)}
         return self._update(
             job_id,
             "SET #state = :started, started_at = if_not_exists(started_at, :now), "
             "last_started_at = :now, updated_at = :now, expires_at = :expires, "
             "task = if_not_exists(task, :task), #queue = if_not_exists(#queue, :queue), "
-            "created_at = if_not_exists(created_at, :now), #retries = :msg_retries "
+            "created_at = if_not_exists(created_at, :now), #retries = :msg_retries, "
+            "kind = if_not_exists(kind, :kind), day_shard = if_not_exists(day_shard, :shard), "
+            "inputs = if_not_exists(inputs, :inputs)" + links + " "
             "ADD attempts :one REMOVE #current, #total, #error, lost, ended_at",
             {
+                **link_values,
+                ":kind": {"S": kind_of(task)},
+                ":shard": {"S": day_shard(moment.date(), job_id)},
+                ":inputs": {"S": json.dumps(inputs or {}, sort_keys=True, default=str)},
                 ":started": {"S": JobState.STARTED.value},
                 ":now": {"S": now},
                 ":one": {"N": "1"},
@@ -438,6 +475,12 @@ class JobStore:
                 raise JobRevoked(job_id) from exc
             return False
         return True
+
+
+def kind_of(task: str) -> str:
+    """A job's kind from its task name: a contract's kind, else the name's last part."""
+    spec = TASKS.get(task)
+    return spec.kind if spec else task.rsplit(".", 1)[-1]
 
 
 def day_shard(day: date, job_id: str) -> str:

@@ -18,6 +18,7 @@ from skylane.jobs.store import JobExists, JobRecord, JobStore
 from skylane.observability import request_ids
 from skylane.observability.logs import logger
 from skylane.observability.metrics import Metric, emit
+from skylane.publish_records import RECORDED_HEADER
 
 # Message header with the acceptance time (epoch ms): the worker's queue wait time starts here
 # without reading the job record.
@@ -81,7 +82,11 @@ def lane_of(spec: TaskSpec) -> QueueName:
 
 def message_headers() -> dict[str, Any]:
     """What the worker logs and measures a job by: the request id and the acceptance time."""
-    headers: dict[str, Any] = {ACCEPTED_AT_HEADER: int(time.time() * 1000)}
+    headers: dict[str, Any] = {
+        ACCEPTED_AT_HEADER: int(time.time() * 1000),
+        # The record is written before the message (submit_job): none to add on publish.
+        RECORDED_HEADER: True,
+    }
     request_id = request_ids.current()
     if request_id is not None:
         headers[request_ids.MESSAGE_HEADER] = request_id

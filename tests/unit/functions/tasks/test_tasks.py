@@ -35,6 +35,8 @@ PRODUCER_KWARGS = {
     "skylane.generate_report": ["user_id", "report_type"],
     "skylane.process_video": ["video_path", "user_id"],
     "skylane.send_notification": ["user_id", "message"],
+    # A chord's body: its parts' results, which Celery passes first.
+    "skylane.process_batch": ["results"],
     # The scheduler sends {}; a fire-now command may name the day to report on.
     "skylane.cleanup_temp_files": [],
     "skylane.generate_daily_report": ["day"],
