@@ -43,9 +43,21 @@ def presented_result(result: Any, link_report: ReportLinker) -> Any:
     return result
 
 
+def chord_waiting(record: JobRecord) -> bool:
+    """A chord's body (a batch) whose parts are still running: its progress is theirs."""
+    return record.chord_size is not None and record.state is JobState.PENDING
+
+
+def parts_progress(record: JobRecord) -> dict[str, Any]:
+    done, size = record.chord_done or 0, max(record.chord_size or 0, 1)
+    return {"current": done, "total": size, "progress": f"{done / size * 100:.1f}%"}
+
+
 def celery_view(record: JobRecord, link_report: ReportLinker) -> dict[str, Any]:
     view: dict[str, Any] = {"state": record.state.value, "status": STATUS_TEXT[record.state]}
-    if record.state is JobState.PROGRESS:
+    if chord_waiting(record):
+        view.update(parts_progress(record), status="Batch parts are running")
+    elif record.state is JobState.PROGRESS:
         current = record.current or 0
         total = record.total or 1
         view.update(current=current, total=total, progress=f"{current / total * 100:.1f}%")
@@ -87,8 +99,12 @@ def summary_view(record: JobRecord, now: str | None = None) -> dict[str, Any]:
         finished = record.ended_at if record.state in FINAL_STATES else None
         duration = round(_seconds_between(record.started_at, finished or now), 3)
     progress = None
+    current, total = record.current, record.total
     if record.state is JobState.PROGRESS and record.total:
         progress = min(1.0, (record.current or 0) / record.total)
+    elif chord_waiting(record):
+        current, total = record.chord_done or 0, record.chord_size
+        progress = min(1.0, current / max(total or 0, 1))
     return {
         "job_id": record.job_id,
         "task": record.task,
@@ -99,10 +115,11 @@ def summary_view(record: JobRecord, now: str | None = None) -> dict[str, Any]:
         "started_at": record.started_at,
         "ended_at": record.ended_at,
         "attempts": record.attempts,
-        "current": record.current,
-        "total": record.total,
+        "current": current,
+        "total": total,
         "progress": progress,
         "duration_seconds": duration,
+        "parent_id": record.parent_id,
     }
 
 
@@ -117,4 +134,7 @@ def detail_view(record: JobRecord, link_report: ReportLinker) -> dict[str, Any]:
         if record.state is JobState.SUCCESS
         else None,
         "error": record.error,
+        "group_id": record.group_id,
+        "parts": record.parts,
+        "parts_done": (record.chord_done or 0) if record.chord_size is not None else None,
     }

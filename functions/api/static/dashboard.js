@@ -125,18 +125,22 @@ function renderJobs(page) {
   $("newest").hidden = view.cursor === null;
 }
 
-function jobRow(job) {
-  const tr = el("tr");
-  tr.dataset.jobId = job.job_id;
-  const link = el("a", job.job_id.slice(0, 8), "job-link");
-  link.title = job.job_id;
+function jobLink(jobId, className = "job-link") {
+  const link = el("a", jobId.slice(0, 8), className);
+  link.title = jobId;
   link.href = "#";
   link.addEventListener("click", (event) => {
     event.preventDefault();
-    openDetail(job.job_id);
+    openDetail(jobId);
   });
+  return link;
+}
+
+function jobRow(job) {
+  const tr = el("tr");
+  tr.dataset.jobId = job.job_id;
   const idCell = el("td");
-  idCell.append(link);
+  idCell.append(jobLink(job.job_id));
   const stateCell = el("td");
   stateCell.append(el("span", job.state, `state state-${job.state}`));
   stateCell.className = "state-cell";
@@ -150,7 +154,12 @@ function jobRow(job) {
   }
   const actions = el("td");
   if (!FINAL.has(job.state)) actions.append(cancelButton(job.job_id));
-  tr.append(idCell, el("td", job.kind || job.task), el("td", job.queue), stateCell);
+  const kindCell = el("td", job.kind || job.task);
+  if (job.parent_id) {
+    // A batch's part (a chord's header task): linked to its batch.
+    kindCell.append(" ", el("span", "part of", "muted"), " ", jobLink(job.parent_id, "parent-link"));
+  }
+  tr.append(idCell, kindCell, el("td", job.queue), stateCell);
   tr.append(el("td", age(job.created_at), "num"), el("td", span(job.duration_seconds), "num"));
   tr.append(progressCell, actions);
   return tr;
@@ -208,10 +217,25 @@ function renderDetail(job) {
     ["duration", span(job.duration_seconds)], ["user", job.user_id],
   ];
   if (job.total) fields.push(["progress", `${job.current} / ${job.total}`]);
-  $("detail-fields").replaceChildren(
-    ...fields.filter(([, value]) => value !== null && value !== "").flatMap(([name, value]) => [
-      el("dt", name), el("dd", value),
-    ])
+  const items = fields.filter(([, value]) => value !== null && value !== "").flatMap(
+    ([name, value]) => [el("dt", name), el("dd", value)]
+  );
+  if (job.parent_id) {
+    const parent = el("dd");
+    parent.append(jobLink(job.parent_id, "parent-link"));
+    items.push(el("dt", "part of"), parent);
+  }
+  $("detail-fields").replaceChildren(...items);
+  // A batch (a chord's body): its parts, each linked to its own detail.
+  $("detail-parts-section").hidden = job.parts.length === 0;
+  $("detail-parts-done").textContent =
+    job.parts_done === null ? "" : `${job.parts_done} of ${job.parts.length} done`;
+  $("detail-parts").replaceChildren(
+    ...job.parts.map((partId) => {
+      const item = el("li");
+      item.append(jobLink(partId, "part-link"));
+      return item;
+    })
   );
   $("detail-inputs").textContent = JSON.stringify(job.inputs, null, 2);
   const failed = job.error !== null;
