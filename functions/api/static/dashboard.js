@@ -154,12 +154,11 @@ function jobRow(job) {
   }
   const actions = el("td");
   if (!FINAL.has(job.state)) actions.append(cancelButton(job.job_id));
-  const kindCell = el("td", job.kind || job.task);
   if (job.parent_id) {
-    // A batch's part (a chord's header task): linked to its batch.
-    kindCell.append(" ", el("span", "part of", "muted"), " ", jobLink(job.parent_id, "parent-link"));
+    // A batch's part (its chord's body) or a chain's next step (the job that sent it).
+    idCell.append(" ", el("span", "parent", "muted"), " ", jobLink(job.parent_id, "parent-link"));
   }
-  tr.append(idCell, kindCell, el("td", job.queue), stateCell);
+  tr.append(idCell, el("td", job.kind || job.task), el("td", job.queue), stateCell);
   tr.append(el("td", age(job.created_at), "num"), el("td", span(job.duration_seconds), "num"));
   tr.append(progressCell, actions);
   return tr;
@@ -223,7 +222,7 @@ function renderDetail(job) {
   if (job.parent_id) {
     const parent = el("dd");
     parent.append(jobLink(job.parent_id, "parent-link"));
-    items.push(el("dt", "part of"), parent);
+    items.push(el("dt", "parent"), parent);
   }
   $("detail-fields").replaceChildren(...items);
   // A batch (a chord's body): its parts, each linked to its own detail.
