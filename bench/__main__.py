@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    chords,
     coldstart,
     cost,
     image_size,
@@ -24,7 +25,7 @@ from bench import (
     sam_build,
     throughput,
 )
-from bench.report import print_report, print_throughput
+from bench.report import print_chords, print_report, print_throughput
 from bench.stack import start_bench
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -41,9 +42,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--skip-build", action="store_true", help="measure .aws-sam as it is")
     parser.add_argument(
         "--only",
-        choices=("all", "throughput"),
+        choices=("all", "throughput", "chords"),
         default="all",
-        help="throughput: only the throughput runs (both systems, interleaved), for quick comparisons",
+        help="throughput: only the throughput runs (both systems, interleaved), for quick "
+        "comparisons; chords: only DynamoDB writes per chord part (skylane alone)",
     )
     parser.add_argument(
         "--worker-env",
@@ -88,9 +90,25 @@ def run_throughput_only(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def run_chords_only(args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {"machine": machine.describe(), "started": time.time()}
+    step("local stack: emulator, template, skylane")
+    bench = start_bench(Path(tempfile.mkdtemp(prefix="skylane-bench-")))
+    try:
+        bench.start_skylane(worker_overrides(args))
+        step("DynamoDB writes per chord part")
+        results["chords"] = chords.measure(bench)
+    finally:
+        bench.stop()
+    results["seconds"] = round(time.time() - results["started"])
+    return results
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.only == "throughput":
         return run_throughput_only(args)
+    if args.only == "chords":
+        return run_chords_only(args)
     results: dict[str, Any] = {
         "machine": machine.describe(),
         "started": time.time(),
@@ -118,6 +136,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             results["requests_per_job"][system.name] = {
                 case: measured.as_dict() for case, measured in cases.items()
             }
+        step("DynamoDB writes per chord part")
+        results["chords"] = chords.measure(bench)
         step(f"idle requests ({args.idle_seconds:g} s)")
         results["idle"] = jobs.measure_idle(bench, args.idle_seconds)
         results["throughput"] = throughput.measure_interleaved(
@@ -140,10 +160,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.only == "chords" and args.output == RESULTS:
+        # A partial run never replaces the full run's figures.
+        args.output = RESULTS.with_name("chords.json")
     results = run(args)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     if args.only == "throughput":
         print_throughput(results)
+    elif args.only == "chords":
+        print_chords(results["chords"])
     else:
         print_report(results)
     print(f"\nresults: {args.output}")

@@ -76,6 +76,7 @@ def print_report(r: dict[str, Any]) -> None:
             f"  (${r['idle_cost_per_month'][name]:.2f}/month)  {idle['requests']}"
         )
 
+    print_chords(r.get("chords"))
     print_throughput(r)
 
     cost = r["cost_per_million_jobs"]
@@ -131,3 +132,16 @@ def print_throughput(r: dict[str, Any]) -> None:
             f"  {name} CPU ms per job: worker processes {x['worker_cpu_ms_per_job']},"
             f" emulator + proxies + bench {x['emulator_cpu_ms_per_job']}"
         )
+
+
+def print_chords(c: dict[str, Any] | None) -> None:
+    if not c:
+        return
+    print(f"\nCHORDS (POST /process-batch of {c['parts']} one-chunk files, skylane)")
+    writes = c["dynamodb_writes"]
+    print(f"  DynamoDB writes: API {writes['api']}, worker {writes['worker']}")
+    print(
+        f"  per part: {c['writes_per_part']:.2f} writes"
+        f" ({c['lone_job_writes']} for the same job alone; the chord adds"
+        f" {c['chord_writes_per_part']:.2f} per part, the body's shared writes included)"
+    )
