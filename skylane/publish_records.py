@@ -16,9 +16,7 @@ from celery.signals import before_task_publish
 from skylane.canvas_backend import chord_body_id
 from skylane.jobs import JobExists, JobStore, kind_of
 from skylane.message_inputs import message_inputs
-
-# Set by skylane/submission.py on messages whose record it wrote first.
-RECORDED_HEADER = "skylane_recorded"
+from skylane.submission import RECORDED_HEADER
 
 
 def record_published(

@@ -142,9 +142,15 @@ class JobSummary(Schema):
     started_at: str | None = Field(description="The first attempt's start")
     ended_at: str | None
     attempts: int = Field(description="How many times a worker started it")
-    current: int | None = Field(description="Progress steps done (while in PROGRESS)")
-    total: int | None = Field(description="Progress steps in all (while in PROGRESS)")
-    progress: float | None = Field(description="Fraction done, 0 to 1, while in PROGRESS")
+    current: int | None = Field(
+        description="Progress steps done (while in PROGRESS); a waiting batch's parts done"
+    )
+    total: int | None = Field(
+        description="Progress steps in all (while in PROGRESS); a waiting batch's parts"
+    )
+    progress: float | None = Field(
+        description="Fraction done, 0 to 1, while in PROGRESS or while a batch's parts run"
+    )
     duration_seconds: float | None = Field(
         description="From the first start to the end, or until now while it runs"
     )

@@ -18,11 +18,12 @@ from skylane.jobs.store import JobExists, JobRecord, JobStore
 from skylane.observability import request_ids
 from skylane.observability.logs import logger
 from skylane.observability.metrics import Metric, emit
-from skylane.publish_records import RECORDED_HEADER
 
 # Message header with the acceptance time (epoch ms): the worker's queue wait time starts here
 # without reading the job record.
 ACCEPTED_AT_HEADER = "accepted_at_ms"
+# Marks a message whose record submit_job wrote first (skylane/publish_records.py adds none).
+RECORDED_HEADER = "skylane_recorded"
 
 
 def submit_job(
