@@ -221,6 +221,18 @@ def test_a_chord_of_200_parts_runs_its_body_once_even_with_parts_delivered_twice
     wait_until(lambda: _started_lines(local_stack, body.id) >= 1, 10, "the body's log line")
     assert _started_lines(local_stack, body.id) == 1
     assert "chord_unlock" not in _component_log(local_stack)
+
+    # Each message sent twice really arrived twice: run twice, or dropped as a redelivery.
+    def received_twice(part_id: str) -> bool:
+        dropped = re.findall(
+            rf'"job already finished; redelivered message dropped".*"job_id":"{part_id}"',
+            _component_log(local_stack),
+        )
+        return _started_lines(local_stack, part_id) + len(dropped) == 2
+
+    redelivered = parts[:REDELIVERED_PARTS]
+    wait_until(lambda: all(map(received_twice, redelivered)), 60, "the copies to be received")
+    assert _record(body.id).attempts == 1
     print(f"chord of {CHORD_PARTS} parts: sent and finished in {elapsed:.1f} s")
 
 
