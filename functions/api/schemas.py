@@ -4,8 +4,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from functions.api.batches import MAX_BATCH_FILES
 from functions.api.text import MultilineText, SingleLineText
-from skylane.batches import MAX_BATCH_FILES
 from skylane.jobs.states import JobState
 
 # Job inputs travel inside an SQS message (256 KiB, and Celery's envelope base64-encodes the

@@ -11,10 +11,10 @@ from typing import Any
 from celery import states
 from celery.backends.base import SyncBackendMixin
 
-from skylane.canvas_backend import JobTableKeyValues, chord_body_id, task_meta
+from skylane.broker.canvas_backend import JobTableKeyValues, chord_body_id, task_meta
+from skylane.jobs.message_inputs import message_inputs
 from skylane.jobs.states import JobState
 from skylane.jobs.store import JobRevoked, JobStore
-from skylane.message_inputs import message_inputs
 
 
 def describe_error(encoded: Any) -> str:
@@ -41,7 +41,7 @@ class StartOutcome(Enum):
 
 
 class JobStoreBackend(JobTableKeyValues, SyncBackendMixin):  # type: ignore[misc]
-    """Canvas (groups, chords) comes from Celery's key-value machinery (skylane/canvas_backend.py)."""
+    """Canvas (groups, chords) comes from Celery's key-value machinery (skylane/broker/canvas_backend.py)."""
 
     persistent = True
 

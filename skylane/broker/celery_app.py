@@ -8,7 +8,7 @@ from functools import cache
 
 from celery import Celery
 
-from skylane import publish_records
+from skylane.broker import publish_records
 from skylane.broker import transport as sqs_transport
 from skylane.core.settings import Settings, get_settings
 from skylane.jobs.contracts import TASKS, QueueName
@@ -61,7 +61,7 @@ def create_celery_app(settings: Settings) -> Celery:
         },
         broker_connection_retry_on_startup=True,
         task_default_queue=QueueName.DEFAULT.value,
-        # The router's lanes (skylane/routing.py), so `.delay()` and a chord's parts sent by
+        # The router's lanes (skylane/jobs/routing.py), so `.delay()` and a chord's parts sent by
         # any code through this app go where skylane's own producers send them.
         task_routes={
             spec.name: {
@@ -90,7 +90,7 @@ def create_celery_app(settings: Settings) -> Celery:
         task_publish_retry=False,
         worker_hijack_root_logger=False,
     )
-    # Jobs sent through this app by any code get a record (skylane/publish_records.py).
+    # Jobs sent through this app by any code get a record (skylane/broker/publish_records.py).
     publish_records.connect()
     return app
 

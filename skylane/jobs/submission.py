@@ -22,7 +22,7 @@ from skylane.observability.metrics import Metric, emit
 # Message header with the acceptance time (epoch ms): the worker's queue wait time starts here
 # without reading the job record.
 ACCEPTED_AT_HEADER = "accepted_at_ms"
-# Marks a message whose record submit_job wrote first (skylane/publish_records.py adds none).
+# Marks a message whose record submit_job wrote first (skylane/broker/publish_records.py adds none).
 RECORDED_HEADER = "skylane_recorded"
 
 

@@ -19,12 +19,12 @@ from celery.app.amqp import task_message
 from celery.result import GroupResult
 from celery.signals import before_task_publish
 
-from skylane.aws import reset_clients
-from skylane.batches import MAX_BATCH_FILES
-from skylane.celery_app import get_celery_app
-from skylane.jobs import JobRecord, JobStore
-from skylane.settings import get_settings
-from skylane.states import JobState
+from functions.api.batches import MAX_BATCH_FILES
+from skylane.broker.celery_app import get_celery_app
+from skylane.core.aws import reset_clients
+from skylane.core.settings import get_settings
+from skylane.jobs.states import JobState
+from skylane.jobs.store import JobRecord, JobStore
 from tests.integration.client import follow, job_view
 from tests.integration.conftest import LocalStack
 from tests.integration.waiting import wait_until
@@ -122,7 +122,7 @@ def test_a_plain_celery_producer_sends_by_name_and_the_job_is_recorded_in_full(
 def test_delay_from_user_code_is_recorded_at_once_and_read_back_with_get(
     local_stack: LocalStack, user_code: Celery
 ) -> None:
-    from functions.worker.tasks import send_email
+    from functions.tasks.celery_tasks import send_email
 
     result = send_email.delay(email="user@example.com", subject="Hi", body="delayed")
     # Recorded as it was sent: /task answers before any worker has seen it.
@@ -143,7 +143,7 @@ def test_delay_from_user_code_is_recorded_at_once_and_read_back_with_get(
 def test_a_chain_runs_across_the_light_lane_and_the_worker_in_order(
     local_stack: LocalStack, user_code: Celery
 ) -> None:
-    from functions.worker.tasks import send_email, send_notification
+    from functions.tasks.celery_tasks import send_email, send_notification
 
     last = chain(
         send_notification.si(user_id=7, message="first"),
@@ -161,7 +161,7 @@ def test_a_chain_runs_across_the_light_lane_and_the_worker_in_order(
 
 
 def test_a_group_is_saved_and_restored_by_id(local_stack: LocalStack, user_code: Celery) -> None:
-    from functions.worker.tasks import send_email
+    from functions.tasks.celery_tasks import send_email
 
     sent = group(
         send_email.si(email=f"user{n}@example.com", subject="Hi", body="grouped") for n in range(3)
@@ -179,7 +179,7 @@ def test_a_group_is_saved_and_restored_by_id(local_stack: LocalStack, user_code:
 def test_a_chord_of_200_parts_runs_its_body_once_even_with_parts_delivered_twice(
     local_stack: LocalStack, user_code: Celery
 ) -> None:
-    from functions.worker.tasks import process_batch, send_notification
+    from functions.tasks.celery_tasks import process_batch, send_notification
 
     # Every part message as it leaves, to send some of them again exactly as they were.
     sent: list[tuple[dict[str, Any], Any, dict[str, Any], str]] = []
@@ -239,7 +239,7 @@ def test_a_chord_of_200_parts_runs_its_body_once_even_with_parts_delivered_twice
 def test_a_failed_part_fails_the_body_naming_it_and_link_error_runs(
     local_stack: LocalStack, user_code: Celery
 ) -> None:
-    from functions.worker.tasks import process_batch, process_large_file, send_notification
+    from functions.tasks.celery_tasks import process_batch, process_large_file, send_notification
 
     key = f"uploads/{uuid4()}/present.txt"
     local_stack.client("s3").put_object(Bucket=local_stack.uploads_bucket, Key=key, Body=b"a\n")

@@ -2,9 +2,9 @@
 
 from fastapi import APIRouter, status
 
+from functions.api.batches import submit_batch
 from functions.api.schemas import BatchAccepted, BatchRequest
-from skylane.batches import submit_batch
-from skylane.uploads import require_upload
+from functions.api.upload_objects import require_upload
 
 router = APIRouter(tags=["jobs"])
 

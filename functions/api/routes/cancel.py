@@ -9,9 +9,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, status
 
+from functions.api.batches import revoke_with_parts
 from functions.api.routes.status import link_report
 from functions.api.views import celery_view, rq_view
-from skylane.batches import revoke_with_parts
 from skylane.jobs.store import JobAlreadyFinished, JobNotFound, JobRecord, JobStore
 
 router = APIRouter(tags=["status"])

@@ -6,11 +6,11 @@ from typing import Any
 
 import boto3
 import pytest
-
-from skylane.batches import MAX_BATCH_FILES
-from skylane.jobs import JobStore
-from skylane.states import JobState
 from tests.unit.api.conftest import Invoke
+
+from functions.api.batches import MAX_BATCH_FILES
+from skylane.jobs.states import JobState
+from skylane.jobs.store import JobStore
 from tests.unit.conftest import REGION, UPLOADS
 
 

@@ -5,9 +5,9 @@ from uuid import uuid4
 
 import boto3
 
-from skylane.batches import MAX_BATCH_FILES
-from skylane.celery_app import get_celery_app
-from skylane.contracts import PROCESS_BATCH
+from functions.api.batches import MAX_BATCH_FILES
+from skylane.broker.celery_app import get_celery_app
+from skylane.jobs.contracts import PROCESS_BATCH
 from tests.unit.conftest import REGION
 
 SQS_MESSAGE_LIMIT = 256 * 1024

@@ -8,9 +8,9 @@ import boto3
 from celery import chord, group, states
 from celery.result import GroupResult
 
-from skylane.celery_app import get_celery_app
-from skylane.jobs import JobStore
-from skylane.states import JobState
+from skylane.broker.celery_app import get_celery_app
+from skylane.jobs.states import JobState
+from skylane.jobs.store import JobStore
 
 
 class _PartRequest:

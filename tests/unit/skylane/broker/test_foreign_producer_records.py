@@ -6,11 +6,11 @@ from uuid import uuid4
 
 from celery import states
 
-from skylane.celery_app import get_celery_app
-from skylane.job_listing import list_jobs
-from skylane.jobs import JobStore
-from skylane.message_inputs import MAX_INPUTS_BYTES
-from skylane.states import JobState
+from functions.api.job_listing import list_jobs
+from skylane.broker.celery_app import get_celery_app
+from skylane.jobs.message_inputs import MAX_INPUTS_BYTES
+from skylane.jobs.states import JobState
+from skylane.jobs.store import JobStore
 from tests.unit.conftest import TABLE
 
 

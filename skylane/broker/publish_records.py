@@ -1,7 +1,7 @@
 """A PENDING record for every job skylane's Celery app publishes without one.
 
 skylane's own producers (the API, the scheduler) record a job before sending it
-(skylane/submission.py) and mark the message as recorded. Everything else a process sends
+(skylane/jobs/submission.py) and mark the message as recorded. Everything else a process sends
 through the shared app, ``.delay()`` and ``send_task`` in a user's own code, a chord's or a
 group's parts, a chord's body sent by its last part, gets its record here, just before the
 message leaves (Celery's ``before_task_publish``): ``/task/{id}`` answers for it at once, and
@@ -13,10 +13,10 @@ from typing import Any
 
 from celery.signals import before_task_publish
 
-from skylane.canvas_backend import chord_body_id
-from skylane.jobs import JobExists, JobStore, kind_of
-from skylane.message_inputs import message_inputs
-from skylane.submission import RECORDED_HEADER
+from skylane.broker.canvas_backend import chord_body_id
+from skylane.jobs.message_inputs import message_inputs
+from skylane.jobs.store import JobExists, JobStore, kind_of
+from skylane.jobs.submission import RECORDED_HEADER
 
 
 def record_published(

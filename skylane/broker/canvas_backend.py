@@ -5,7 +5,7 @@ asks for (get, set, mget, delete, incr, expire), so Celery's code does the rest 
 or DynamoDB: ``GroupResult.save()``/``restore()``, ``apply_chord`` saving the header group,
 and ``on_chord_part_return`` counting parts with ``incr`` and sending the body when the last
 one finishes (no ``celery.chord_unlock`` polling, no countdown messages). Two things differ
-from ``incr`` as Redis does it (skylane/canvas_records.py): the counter is on the body's job
+from ``incr`` as Redis does it (skylane/jobs/canvas_records.py): the counter is on the body's job
 record, and a part counts once however often its message is delivered.
 """
 
@@ -14,10 +14,10 @@ from typing import Any
 from celery import states
 from celery.backends.base import BaseKeyValueStoreBackend
 
-from skylane.canvas_records import CanvasRecords
-from skylane.contracts import TASKS
-from skylane.jobs import JobRecord
-from skylane.states import JobState
+from skylane.jobs.canvas_records import CanvasRecords
+from skylane.jobs.contracts import TASKS
+from skylane.jobs.states import JobState
+from skylane.jobs.store import JobRecord
 
 
 def chord_body_id(chord: Any) -> str | None:

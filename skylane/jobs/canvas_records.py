@@ -16,11 +16,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from skylane.aws import client
-from skylane.jobs import day_shard, iso, utcnow
-from skylane.outages import unavailable_as
-from skylane.settings import get_settings
-from skylane.states import JobState
+from skylane.core.aws import client
+from skylane.core.outages import unavailable_as
+from skylane.core.settings import get_settings
+from skylane.jobs.states import JobState
+from skylane.jobs.store import day_shard, iso, utcnow
 
 # BatchGetItem's limit per request.
 BATCH_GET_LIMIT = 100

@@ -3,24 +3,24 @@ process_batch body that adds their results up. The batch's id is the body's job 
 ``chord(...).apply_async()`` returns it to any Celery producer.
 
 The body's record is written first (with the batch's inputs), then Celery applies the chord
-through skylane's backend (skylane/canvas_backend.py): the header group is saved, the body's
+through skylane's backend (skylane/broker/canvas_backend.py): the header group is saved, the body's
 record gets its parts, and every part's record is written as its message is sent
-(skylane/publish_records.py). If a send fails, the batch and the parts already sent are
+(skylane/broker/publish_records.py). If a send fails, the batch and the parts already sent are
 cancelled, so no record claims a batch is running that never will.
 """
 
 import contextlib
 from uuid import uuid4
 
-from skylane.contracts import PROCESS_BATCH, PROCESS_LARGE_FILE
-from skylane.jobs import JobAlreadyFinished, JobNotFound, JobRecord, JobStore
-from skylane.logs import logger
-from skylane.outages import unavailable_as
-from skylane.submission import lane_of
+from skylane.core.outages import unavailable_as
+from skylane.jobs.contracts import PROCESS_BATCH, PROCESS_LARGE_FILE
+from skylane.jobs.store import JobAlreadyFinished, JobNotFound, JobRecord, JobStore
+from skylane.jobs.submission import lane_of
+from skylane.observability.logs import logger
 
 # The body's message carries every part's result (about 200 bytes plus the file's key, up to
 # 1,024), base64-encoded twice on its way into SQS (Celery's body, kombu's envelope), and SQS
-# takes 256 KiB: 100 files of the longest keys still fit (tests/unit/shared/test_batches.py).
+# takes 256 KiB: 100 files of the longest keys still fit (tests/unit/functions/api/test_batch_size_cap.py).
 MAX_BATCH_FILES = 100
 
 
@@ -28,7 +28,7 @@ def submit_batch(file_keys: list[str], store: JobStore | None = None) -> JobReco
     """Record and send the batch's chord; the batch's record, with its parts."""
     from celery import chord, group
 
-    from skylane.celery_app import get_celery_app
+    from skylane.broker.celery_app import get_celery_app
 
     app = get_celery_app()
     store = store or JobStore.from_settings()
