@@ -6,12 +6,12 @@ from typing import Any
 
 import boto3
 import pytest
-from tests.unit.api.conftest import Invoke
 
 from functions.api.batches import MAX_BATCH_FILES
 from skylane.jobs.states import JobState
 from skylane.jobs.store import JobStore
 from tests.unit.conftest import REGION, UPLOADS
+from tests.unit.functions.api.conftest import Invoke
 
 
 def _upload(key: str) -> str:
