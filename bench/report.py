@@ -3,6 +3,7 @@
 from typing import Any
 
 from bench.coldstart import API_HANDLER, HELLO_HANDLER
+from bench.cost import dynamodb_units
 from bench.jobs import CASES
 
 COLD_START_BUDGET = 1.25
@@ -51,6 +52,28 @@ def print_report(r: dict[str, Any]) -> None:
             budget = f"   budget < {API_PACKAGE_BUDGET_MB:g} MB: {verdict(ok)}"
         print(f"  {name:18} {p['mb']:6.1f} MB ({note}){budget}")
 
+    print_requests(r)
+
+    print("\nIDLE (one worker, nothing to do)")
+    for name, idle in r["idle"].items():
+        print(
+            f"  {name:8} {idle['per_hour']:6d} requests/hour"
+            f"  (${r['idle_cost_per_month'][name]:.2f}/month)  {idle['requests']}"
+        )
+
+    print_throughput(r)
+    print_cost(r)
+
+
+def _units(units: dict[str, dict[str, float]]) -> str:
+    parts = []
+    for kind in ("write", "read"):
+        for target, n in units.get(kind, {}).items():
+            parts.append(f"{kind} {target} {n:g}")
+    return ", ".join(parts) or "none"
+
+
+def print_requests(r: dict[str, Any]) -> None:
     rq = r["requests_per_job"]
     print("\nAWS REQUESTS PER JOB (API per submission + worker; median of runs)")
     print(f"  {'case':34} {'skylane':>16} {'naive':>16}  budget: fewer")
@@ -63,16 +86,15 @@ def print_report(r: dict[str, Any]) -> None:
             x = rq[name][case]
             ops = ", ".join(f"{k} {v}" for k, v in {**x["api"], **x["worker"]}.items())
             print(f"    {case}: {ops}")
+    print("\nDYNAMODB UNITS PER JOB (computed from item sizes and index definitions)")
+    for name in ("skylane", "naive"):
+        for case in CASES:
+            print(f"  {name:8} {case:34} {_units(dynamodb_units(rq[name][case]))}")
+    for read, measured in r.get("reads", {}).items():
+        print(f"  skylane  {read:40} {_units(measured['dynamodb_units'])}")
 
-    print("\nIDLE (one worker, nothing to do)")
-    for name, idle in r["idle"].items():
-        print(
-            f"  {name:8} {idle['per_hour']:6d} requests/hour"
-            f"  (${r['idle_cost_per_month'][name]:.2f}/month)  {idle['requests']}"
-        )
 
-    print_throughput(r)
-
+def print_cost(r: dict[str, Any]) -> None:
     cost = r["cost_per_million_jobs"]
     print(
         f"\nAWS COST PER MILLION JOBS (USD, {r['prices']['region']} list prices as of"
@@ -80,9 +102,13 @@ def print_report(r: dict[str, Any]) -> None:
     )
     print(f"  {'case':34} {'skylane':>9} {'naive':>9}")
     for case in CASES:
+        s, n = cost["skylane"][case], cost["naive"][case]
         print(
-            f"  {case:34} {cost['skylane'][case]['total']:9.2f} {cost['naive'][case]['total']:9.2f}"
+            f"  {case:34} {s['total']:9.2f} {n['total']:9.2f}"
+            f"   DynamoDB {s['dynamodb']:.2f} vs {n['dynamodb']:.2f}"
         )
+    for read, dollars in r.get("cost_per_million_reads", {}).items():
+        print(f"  skylane, per million {read}: {dollars:.2f}")
 
 
 def print_image_size(sizes: dict[str, Any] | None) -> None:
