@@ -36,8 +36,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--job-runs", type=int, default=3, help="runs of each per-job case")
     parser.add_argument("--idle-seconds", type=float, default=60.0)
     parser.add_argument("--jobs", type=int, default=500, help="jobs in the throughput run")
-    # Two runs each, alternating: a median of several within the 15 minutes `make bench` has.
-    parser.add_argument("--throughput-runs", type=int, default=2)
+    # Three runs each, alternating (A B A B A B): min / median / max of each and of the
+    # ratio of each round.
+    parser.add_argument("--throughput-runs", type=int, default=3)
     parser.add_argument("--skip-build", action="store_true", help="measure .aws-sam as it is")
     parser.add_argument(
         "--only",

@@ -272,6 +272,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     assume = Assumptions(
         args.job_seconds, args.light_job_seconds, args.api_ms, args.startup_seconds
     )
+    if not args.results.exists():
+        raise SystemExit(
+            f"{args.results} is missing: make bench writes it, or, in about a minute,"
+            " python -m bench --only requests"
+        )
     results = json.loads(args.results.read_text())
     template = load_template()
     policy = Policy.from_template(template)
