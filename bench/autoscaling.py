@@ -125,7 +125,7 @@ def simulate(
     waiting = float(workload.burst)
     ready, desired = 0, 0
     starting: list[int] = []  # when each task still starting was asked for
-    period_max = waiting
+    period_max, period_busy = waiting, False
     last_scale_out = -policy.scale_out_cooldown
     idle_periods = 0
     per_task_rate = concurrency / job_seconds
@@ -139,6 +139,8 @@ def simulate(
         waiting -= served
         run.jobs_done += served
         period_max = max(period_max, waiting)
+        # Jobs running count as work for the idle alarm (ApproximateNumberOfMessagesNotVisible).
+        period_busy = period_busy or served > 0
         run.task_seconds += ready + len(starting)
         if (t + 1) % policy.alarm_period == 0:
             step = policy.adjustment(period_max)
@@ -146,11 +148,11 @@ def simulate(
                 target = min(policy.max_count, desired + step)
                 starting.extend([t] * (target - desired))
                 desired, last_scale_out = target, t
-            idle_periods = idle_periods + 1 if period_max <= 0 else 0
+            idle_periods = idle_periods + 1 if period_max <= 0 and not period_busy else 0
             if idle_periods >= policy.idle_periods and desired > policy.scale_in_count:
                 desired = max(policy.min_count, policy.scale_in_count)
                 ready, starting = min(ready, desired), []
-            period_max = waiting
+            period_max, period_busy = waiting, False
         run.peak_tasks = max(run.peak_tasks, ready + len(starting))
         if run.drained_at is None and t >= workload.arrival_seconds and waiting <= 1e-9:
             run.drained_at = t + 1

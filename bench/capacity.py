@@ -18,7 +18,7 @@ import json
 import math
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +167,8 @@ def saturation(
     return sorted(parts, key=lambda part: part.jobs_per_second)
 
 
+# The WorkerMaxCount the plot compares with the template's: enough tasks for 50 jobs/s.
+WHAT_IF_MAX_COUNT = 40
 WORKLOADS = (
     Workload("burst of 100,000 jobs", burst=100_000),
     Workload("burst of 1,000,000 jobs", burst=1_000_000),
@@ -183,6 +185,7 @@ def task_cost(policy: Policy, run: Run) -> float:
 
 
 def simulate_all(policy: Policy, assume: Assumptions) -> list[Run]:
+    """Each of WORKLOADS under ``policy``."""
     return [
         simulate(
             policy,
@@ -196,25 +199,30 @@ def simulate_all(policy: Policy, assume: Assumptions) -> list[Run]:
     ]
 
 
-def plot(runs: Sequence[Run], policy: Policy, path: Path) -> None:
+def plot(
+    runs: Sequence[Run], policy: Policy, path: Path, what_if: Sequence[Run], what_if_max: int
+) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.6), layout="constrained")
-    for axis, run in zip(axes, runs, strict=True):
-        hours = [t / 3600 for t in run.times]
-        axis.plot(hours, run.backlog, color="tab:blue")
+    for axis, run, other in zip(axes, runs, what_if, strict=True):
+        tasks = axis.twinx()
+        for shown, style, label in (
+            (run, "-", f"WorkerMaxCount {policy.max_count} (template)"),
+            (other, "--", f"WorkerMaxCount {what_if_max}"),
+        ):
+            hours = [t / 3600 for t in shown.times]
+            axis.plot(hours, shown.backlog, color="tab:blue", linestyle=style, label=label)
+            tasks.step(hours, shown.tasks, where="post", color="tab:orange", linestyle=style)
         axis.set_title(run.workload.name)
         axis.set_xlabel("hours")
-        axis.set_ylabel("jobs waiting", color="tab:blue")
-        tasks = axis.twinx()
-        tasks.step(hours, run.tasks, where="post", color="tab:orange")
-        tasks.set_ylim(0, policy.max_count * 1.1)
-        tasks.set_ylabel("worker tasks", color="tab:orange")
-        if run.drained_at is not None:
-            axis.axvline(run.drained_at / 3600, color="grey", linestyle=":")
+        axis.set_ylabel("jobs waiting (blue)", color="tab:blue")
+        tasks.set_ylim(0, what_if_max * 1.1)
+        tasks.set_ylabel("worker tasks (orange)", color="tab:orange")
+        axis.legend(loc="upper right", fontsize="small")
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -227,6 +235,8 @@ def report(
     assume: Assumptions,
     case: str,
     job_cost: float | None,
+    what_if: Sequence[Run] = (),
+    what_if_max: int = 0,
 ) -> str:
     lines = [f"SATURATION (sustained jobs/s, DynamoDB units of {case} jobs; lowest first)"]
     for part in parts:
@@ -245,7 +255,9 @@ def report(
         f" assumed: {WORKER_CONCURRENCY} processes x {assume.job_seconds:g} s per job,"
         f" Fargate start {assume.startup_seconds} s)"
     )
-    for run in runs:
+    for run in [*runs, *what_if]:
+        if what_if and run is what_if[0]:
+            lines.append(f"  the same with WorkerMaxCount {what_if_max}:")
         drained = "never" if run.drained_at is None else f"{run.drained_at / 3600:.2f} h"
         jobs = run.workload.burst + run.workload.rate_per_second * run.workload.arrival_seconds
         tasks = task_cost(policy, run)
@@ -268,6 +280,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--api-ms", type=float, default=Assumptions.api_ms)
     parser.add_argument("--startup-seconds", type=int, default=Assumptions.startup_seconds)
     parser.add_argument("--plot", type=Path, default=PLOT)
+    parser.add_argument(
+        "--what-if-max-count", type=int, default=WHAT_IF_MAX_COUNT, help="WorkerMaxCount to compare"
+    )
     args = parser.parse_args(argv)
     assume = Assumptions(
         args.job_seconds, args.light_job_seconds, args.api_ms, args.startup_seconds
@@ -282,9 +297,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     policy = Policy.from_template(template)
     parts = saturation(template, per_job(results, args.case), args.case, assume)
     runs = simulate_all(policy, assume)
+    what_if = simulate_all(replace(policy, max_count=args.what_if_max_count), assume)
     job_cost = results.get("cost_per_million_jobs", {}).get("skylane", {}).get(args.case)
-    print(report(parts, runs, policy, assume, args.case, job_cost and job_cost["total"] / 1e6))
-    plot(runs, policy, args.plot)
+    per_job_cost = job_cost and job_cost["total"] / 1e6
+    print(
+        report(
+            parts, runs, policy, assume, args.case, per_job_cost, what_if, args.what_if_max_count
+        )
+    )
+    plot(runs, policy, args.plot, what_if, args.what_if_max_count)
     print(f"\nplot: {args.plot}")
     return 0
 

@@ -118,3 +118,17 @@ def test_a_steady_rate_above_the_fleets_capacity_builds_a_backlog() -> None:
     assert max(run.backlog) >= 6 * 3000
     assert run.drained_at is not None
     assert run.drained_at > 3600
+
+
+def test_running_jobs_keep_the_fleet_up_while_none_waits() -> None:
+    # 2 jobs/s against 8 jobs/s of capacity: nothing waits once scaled out, yet jobs run.
+    run = simulate(
+        small_policy(),
+        Workload("s", rate_per_second=2, arrival_seconds=3600),
+        concurrency=2,
+        job_seconds=1.0,
+        startup_seconds=60,
+        max_seconds=20_000,
+    )
+    during = [tasks for t, tasks in zip(run.times, run.tasks, strict=True) if 600 <= t < 3600]
+    assert min(during) > 0
