@@ -26,7 +26,7 @@ LAMBDA_PYTHON := 3.13
 # make build-ApiFunction LAMBDA_PLATFORM=x86_64-manylinux_2_28 FUNCTION_DEPS=... ARTIFACTS_DIR=...
 LAMBDA_PLATFORM := aarch64-manylinux_2_28
 
-.PHONY: help install up ministack test lint lint-template sam-cli unit integration browser build deploy suites image-tools images worker-image clean bench bench-with-engine start-api
+.PHONY: help install up ministack test lint lint-template sam-cli unit integration browser build deploy suites image-tools images worker-image clean bench bench-with-engine capacity start-api
 
 help:
 	@echo "make up     start the whole system locally (emulator, API on :8000, worker)"
@@ -36,6 +36,7 @@ help:
 	@echo "make build  sam build (no Docker needed)      make deploy ENV=dev   image to ECR, sam deploy"
 	@echo "make worker-image   build the worker image for arm64 and x86_64 (starts dockerd if none runs)"
 	@echo "make bench  cold start, package size, AWS requests per job, throughput vs the naive port"
+	@echo "make capacity  where skylane saturates, and worker bursts simulated (docs/capacity.png)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -132,6 +133,12 @@ bench: install image-tools
 bench-with-engine:
 	$(RUN) python -m infra.images
 	$(RUN) python -m bench
+	$(RUN) python -m bench.capacity
+
+# The job rate at which each part saturates and the worker autoscaling simulated for bursts,
+# from bench/results.json (make bench writes it), template.yaml and AWS's limits; plots to docs/.
+capacity: install
+	$(RUN) python -m bench.capacity
 
 # ---------------------------------------------------------------- AWS build and deploy
 build: install sam-cli

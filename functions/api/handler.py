@@ -9,6 +9,7 @@ with collector_paused():
     from mangum import Mangum
 
     from functions.api.app import app
+    from functions.api.snapstart import register_hooks
     from skylane.observability.logs import logger
     from skylane.observability.tracing import traced
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 # lifespan off: clients are created lazily and cached, never per request or at startup events.
 asgi_handler: Callable[[dict[str, Any], Any], Any] = traced(Mangum(app, lifespan="off"))
+register_hooks()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -6,16 +6,20 @@ merges them by creation time and moves on to the day before, until it has `limit
 reaches the oldest day a record can still exist (JOB_TTL_DAYS back). Each query reads only
 the top of its partition, so a page costs the same at a thousand or at millions of jobs.
 
-Filters (state, task) are DynamoDB FilterExpressions, not indexes of their own. A filter
-saves bandwidth, not reads: DynamoDB bills every item it examines, matched or not. That
+The index projects only what never changes after creation (task, kind, queue), so state
+and progress updates never write it; each page reads its jobs' records with BatchGetItem
+(eventually consistent, as the index is). The task filter is a DynamoDB FilterExpression on
+the index; the state filter applies to the records read. Neither is an index of its own. A
+filter saves bandwidth, not reads: DynamoDB bills every item it examines, matched or not. That
 is cheap for the common filters (a task is a large share of jobs) and for unfiltered pages,
 and it keeps writes as they are: an index keyed by state would put every PENDING job of the
 whole system on one partition (DynamoDB's per-partition limit is 1,000 writes/s) and every
 state change would also rewrite the index. A rare match (say the few FAILURE jobs among a
 million) would mean reading a lot, so a request examines at most EXAMINE_BUDGET items; when
 the budget runs out the page is short and its cursor continues where the reading stopped.
-A short page therefore does not mean the end: only a missing next_cursor does. At 1 KB per
-item, a full budget is about 250 read units (~$0.00003 on demand).
+A short page therefore does not mean the end: only a missing next_cursor does. A full budget
+reads about 40 read units of index entries (~150 bytes each); with a state filter it also
+reads every examined job's record, up to 1,000 read units (~$0.000125 on demand).
 
 The cursor is opaque to clients: base64url JSON of the position (day, created_at, job_id).
 It carries no job data beyond an id, and a cursor that does not decode into a valid
@@ -35,7 +39,7 @@ from skylane.core.aws import client
 from skylane.core.outages import unavailable_as
 from skylane.core.settings import get_settings
 from skylane.jobs.states import JobState
-from skylane.jobs.store import DAY_INDEX, DAY_SHARDS, JobRecord, utcnow
+from skylane.jobs.store import DAY_INDEX, DAY_SHARDS, JobRecord, get_records, utcnow
 
 MAX_LIMIT = 100
 # Items DynamoDB may examine for one request (matched or not), over all shards and days.
@@ -215,21 +219,13 @@ def _read_shard(
     if position.created_at is not None:
         query["KeyConditionExpression"] += " AND created_at <= :before"
         query["ExpressionAttributeValues"][":before"] = {"S": position.created_at}
-    filters, names = [], {}
-    if state is not None:
-        filters.append("#state = :state")
-        names["#state"] = "state"
-        query["ExpressionAttributeValues"][":state"] = {"S": state.value}
     if task is not None:
-        filters.append("#task = :task")
-        names["#task"] = "task"
+        query["FilterExpression"] = "#task = :task"
+        query["ExpressionAttributeNames"] = {"#task": "task"}
         query["ExpressionAttributeValues"][":task"] = {"S": task}
-    if filters:
-        query["FilterExpression"] = " AND ".join(filters)
-        query["ExpressionAttributeNames"] = names
     # DynamoDB's Limit counts examined items, not matches: read a few more per match wanted
     # when a filter drops some, fewer round trips for the same bound.
-    read_ahead = 4 if filters else 1
+    read_ahead = 4 if task is not None or state is not None else 1
     records: list[JobRecord] = []
     examined = 0
     with unavailable_as("DynamoDB"):
@@ -239,10 +235,19 @@ def _read_shard(
                 **query, Limit=max(1, min(share - examined, missing * read_ahead))
             )
             examined += int(page.get("ScannedCount", 0))
-            for item in page.get("Items", []):
-                record = JobRecord.from_item(item)
-                if position.admits(record):
-                    records.append(record)
+            admitted = [
+                entry
+                for entry in (JobRecord.from_item(item) for item in page.get("Items", []))
+                if position.admits(entry)
+            ]
+            # The index holds what never changes; state and progress come from the records.
+            records.extend(
+                record
+                for record in get_records(
+                    table_name, [entry.job_id for entry in admitted], consistent=False
+                )
+                if state is None or record.state is state
+            )
             last_key = page.get("LastEvaluatedKey")
             if not last_key or len(records) >= want:
                 return records, None, examined

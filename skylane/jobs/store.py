@@ -190,8 +190,8 @@ class JobStore:
         return JobRecord.from_item(item) if item else None
 
     def jobs_for_user(self, user_id: str, limit: int = 1000) -> list[JobRecord]:
-        """A user's jobs, newest first (the by_user index)."""
-        records: list[JobRecord] = []
+        """A user's jobs, newest first (the by_user index holds their ids only)."""
+        job_ids: list[str] = []
         paginator = client("dynamodb").get_paginator("query")
         with unavailable_as("DynamoDB"):
             for page in paginator.paginate(
@@ -201,14 +201,14 @@ class JobStore:
                 ExpressionAttributeValues={":user": {"S": user_id}},
                 ScanIndexForward=False,
             ):
-                records.extend(JobRecord.from_item(item) for item in page.get("Items", []))
-                if len(records) >= limit:
-                    return records[:limit]
-        return records
+                job_ids.extend(item["job_id"]["S"] for item in page.get("Items", []))
+                if len(job_ids) >= limit:
+                    break
+        return get_records(self.table_name, job_ids[:limit])
 
     def jobs_created_on(self, day: date) -> list[JobRecord]:
         """Every job created on `day` (UTC), oldest first within each shard."""
-        records: list[JobRecord] = []
+        job_ids: list[str] = []
         paginator = client("dynamodb").get_paginator("query")
         with unavailable_as("DynamoDB"):
             for shard in range(DAY_SHARDS):
@@ -218,8 +218,8 @@ class JobStore:
                     KeyConditionExpression="day_shard = :shard",
                     ExpressionAttributeValues={":shard": {"S": f"{day.isoformat()}#{shard}"}},
                 ):
-                    records.extend(JobRecord.from_item(item) for item in page.get("Items", []))
-        return records
+                    job_ids.extend(item["job_id"]["S"] for item in page.get("Items", []))
+        return get_records(self.table_name, job_ids)
 
     # ------------------------------------------------------------------ worker side
     def mark_started(
@@ -481,6 +481,36 @@ def kind_of(task: str) -> str:
     """A job's kind from its task name: a contract's kind, else the name's last part."""
     spec = TASKS.get(task)
     return spec.kind if spec else task.rsplit(".", 1)[-1]
+
+
+# BatchGetItem's limit of keys per request.
+_BATCH_GET_KEYS = 100
+
+
+def get_records(table_name: str, job_ids: list[str], consistent: bool = True) -> list[JobRecord]:
+    """The records of `job_ids` in that order (BatchGetItem); ids without a record are left out.
+
+    The indexes project only what never changes after creation (template.yaml), so whoever
+    lists through them reads the state, progress and result here.
+    """
+    found: dict[str, JobRecord] = {}
+    unique = list(dict.fromkeys(job_ids))
+    with unavailable_as("DynamoDB"):
+        for start in range(0, len(unique), _BATCH_GET_KEYS):
+            request: dict[str, Any] = {
+                table_name: {
+                    "Keys": [{"job_id": {"S": j}} for j in unique[start : start + _BATCH_GET_KEYS]],
+                    "ConsistentRead": consistent,
+                }
+            }
+            while request:
+                answer = client("dynamodb").batch_get_item(RequestItems=request)
+                for item in answer.get("Responses", {}).get(table_name, []):
+                    record = JobRecord.from_item(item)
+                    found[record.job_id] = record
+                # Keys DynamoDB left for later (throttling, the 16 MB limit): asked again.
+                request = answer.get("UnprocessedKeys") or {}
+    return [found[j] for j in unique if j in found]
 
 
 def day_shard(day: date, job_id: str) -> str:

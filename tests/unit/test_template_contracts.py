@@ -210,3 +210,28 @@ def test_a_worker_deployment_that_cannot_start_fails_and_rolls_back(
 ) -> None:
     configuration = template["Resources"]["WorkerService"]["Properties"]["DeploymentConfiguration"]
     assert configuration["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+
+
+@pytest.mark.parametrize(
+    ("snap_start", "apply_on"), [("true", "PublishedVersions"), ("false", "None")]
+)
+def test_snap_start_snapshots_published_versions_and_api_gateway_calls_their_alias(
+    template: dict[str, Any], snap_start: str, apply_on: str
+) -> None:
+    parameters = {"ApiSnapStart": snap_start}
+    function = template["Resources"]["ApiFunction"]["Properties"]
+    assert function["AutoPublishAlias"] == "live"
+    assert evaluate(function["SnapStart"]["ApplyOn"], template, parameters) == apply_on
+    resources = template["Resources"]
+    uri = evaluate(
+        resources["HttpApiIntegration"]["Properties"]["IntegrationUri"], template, parameters
+    )
+    allowed = evaluate(
+        resources["ApiFunctionInvokePermission"]["Properties"]["FunctionName"], template, parameters
+    )
+    # Only a published version is restored from a snapshot: the alias must be what is called.
+    alias = {"Ref": "ApiFunction.Alias"}
+    if snap_start == "true":
+        assert (uri, allowed) == (alias, alias)
+    else:
+        assert (uri, allowed) == ({"Fn::GetAtt": ["ApiFunction", "Arn"]}, {"Ref": "ApiFunction"})
