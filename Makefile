@@ -26,7 +26,7 @@ LAMBDA_PYTHON := 3.13
 # make build-ApiFunction LAMBDA_PLATFORM=x86_64-manylinux_2_28 FUNCTION_DEPS=... ARTIFACTS_DIR=...
 LAMBDA_PLATFORM := aarch64-manylinux_2_28
 
-.PHONY: help install up ministack test lint lint-template sam-cli unit integration browser build deploy suites image-tools images worker-image clean bench bench-with-engine start-api
+.PHONY: help install up ministack test lint lint-template sam-cli unit integration browser build deploy suites image-tools images worker-image clean bench bench-with-engine capacity start-api
 
 help:
 	@echo "make up     start the whole system locally (emulator, API on :8000, worker)"
@@ -36,6 +36,7 @@ help:
 	@echo "make build  sam build (no Docker needed)      make deploy ENV=dev   image to ECR, sam deploy"
 	@echo "make worker-image   build the worker image for arm64 and x86_64 (starts dockerd if none runs)"
 	@echo "make bench  cold start, package size, AWS requests per job, throughput vs the naive port"
+	@echo "make capacity  where skylane saturates, and worker bursts simulated (docs/capacity.png)"
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -61,7 +62,7 @@ ministack: $(UV)
 lint: install lint-template
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy skylane functions infra bench
+	$(RUN) mypy skylane skylane_cli functions infra bench
 	$(HADOLINT) functions/worker/Dockerfile infra/images/lambda_runtime/Dockerfile infra/images/lambda_runtime/Dockerfile.invoke
 	$(RUN) python -m infra.policy_lint
 
@@ -132,6 +133,12 @@ bench: install image-tools
 bench-with-engine:
 	$(RUN) python -m infra.images
 	$(RUN) python -m bench
+	$(RUN) python -m bench.capacity
+
+# The job rate at which each part saturates and the worker autoscaling simulated for bursts,
+# from bench/results.json (make bench writes it), template.yaml and AWS's limits; plots to docs/.
+capacity: install
+	$(RUN) python -m bench.capacity
 
 # ---------------------------------------------------------------- AWS build and deploy
 build: install sam-cli
@@ -175,7 +182,7 @@ FUNCTION_DEPS := .aws-sam/function-deps
 RUNTIME_PROVIDED := ^(boto3|botocore|s3transfer|jmespath)==
 # celery's `celery amqp` shell (celery/bin/amqp.py) is all that needs click-repl, and through it
 # prompt-toolkit and wcwidth (5 MB); a function that only sends or runs tasks never imports them
-# (tests/unit/api/test_function_imports.py).
+# (tests/unit/functions/api/test_function_imports.py).
 CELERY_SHELL_ONLY := ^(click-repl|prompt-toolkit|wcwidth)==
 # $(1): the function, $(2): its dependency groups. The stamp is touched last, so a failed
 # install is redone by the next build.
@@ -200,8 +207,10 @@ $(FUNCTION_DEPS)/SchedulerFunction.installed: $(DEPS_INPUTS)
 $(FUNCTION_DEPS)/LightFunction.installed: $(DEPS_INPUTS)
 	$(call install-deps,LightFunction,--group worker --group tracing)
 
-# $(1): the function, $(2): its package under functions/. The dependencies are hard-linked, as
-# uv links them from its own cache: nothing writes to a package's files after the build.
+# $(1): the function, $(2): its package under functions/. Each package holds the runtime
+# (skylane/) and its own function only: never the CLI (skylane_cli/) or the local stack (infra/).
+# The dependencies are hard-linked, as uv links them from its own cache: nothing writes to a
+# package's files after the build.
 define build-function
 	cp -al $(FUNCTION_DEPS)/$(1)/. $(ARTIFACTS_DIR)/
 	mkdir -p $(ARTIFACTS_DIR)/functions
@@ -217,10 +226,11 @@ build-ApiFunction: $(FUNCTION_DEPS)/ApiFunction.installed
 build-SchedulerFunction: $(FUNCTION_DEPS)/SchedulerFunction.installed
 	$(call build-function,SchedulerFunction,scheduler)
 
-# The light lane runs the worker's own tasks: its code and its dependencies come along.
+# The light lane runs the worker's own tasks: functions/tasks and the worker's dependencies come
+# along, the worker's entry point does not.
 build-LightFunction: $(FUNCTION_DEPS)/LightFunction.installed
 	$(call build-function,LightFunction,light)
-	cp -r functions/worker $(ARTIFACTS_DIR)/functions/
+	cp -r functions/tasks $(ARTIFACTS_DIR)/functions/
 	find $(ARTIFACTS_DIR)/functions -name __pycache__ -prune -exec rm -rf {} +
 
 # skylane-worker:arm64 (what the ECS task runs) and skylane-worker:x86_64, on the stand-in base;

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import (
+    chords,
     coldstart,
     cost,
     image_size,
@@ -24,7 +25,7 @@ from bench import (
     sam_build,
     throughput,
 )
-from bench.report import print_report, print_throughput
+from bench.report import print_chords, print_cost, print_report, print_requests, print_throughput
 from bench.stack import start_bench
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -36,14 +37,17 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--job-runs", type=int, default=3, help="runs of each per-job case")
     parser.add_argument("--idle-seconds", type=float, default=60.0)
     parser.add_argument("--jobs", type=int, default=500, help="jobs in the throughput run")
-    # Two runs each, alternating: a median of several within the 15 minutes `make bench` has.
-    parser.add_argument("--throughput-runs", type=int, default=2)
+    # Three runs each, alternating (A B A B A B): min / median / max of each and of the
+    # ratio of each round.
+    parser.add_argument("--throughput-runs", type=int, default=3)
     parser.add_argument("--skip-build", action="store_true", help="measure .aws-sam as it is")
     parser.add_argument(
         "--only",
-        choices=("all", "throughput"),
+        choices=("all", "throughput", "requests", "chords"),
         default="all",
-        help="throughput: only the throughput runs (both systems, interleaved), for quick comparisons",
+        help="throughput: only the throughput runs (both systems, interleaved), for quick"
+        " comparisons; requests: only the requests, DynamoDB units and cost per job;"
+        " chords: only DynamoDB writes per chord part (skylane alone)",
     )
     parser.add_argument(
         "--worker-env",
@@ -88,9 +92,63 @@ def run_throughput_only(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def measure_requests(bench: Any, args: argparse.Namespace, results: dict[str, Any]) -> None:
+    """Requests and DynamoDB units per job of each case, the API's reads, and their cost."""
+    results["requests_per_job"] = {}
+    for system in (bench.skylane, bench.naive):
+        step(f"requests per job: {system.name}")
+        cases = jobs.measure_cases(bench, system, args.job_runs)
+        results["requests_per_job"][system.name] = {
+            case: measured.as_dict() for case, measured in cases.items()
+        }
+    step("reads: a dashboard page, a job poll, a job detail")
+    results["reads"] = jobs.measure_reads(bench, bench.skylane)
+    results["cost_per_million_jobs"] = {
+        name: {case: cost.per_million_jobs(c) for case, c in cases_of.items()}
+        for name, cases_of in results["requests_per_job"].items()
+    }
+    results["cost_per_million_reads"] = {
+        name: round(cost.units_cost(read["dynamodb_units"]) * 1_000_000, 2)
+        for name, read in results["reads"].items()
+    }
+    results["prices"] = {"as_of": prices.PRICES_AS_OF, "region": prices.REGION, **prices.SOURCES}
+
+
+def run_requests_only(args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {"machine": machine.describe(), "started": time.time()}
+    step("local stack: emulator, template, both systems")
+    bench = start_bench(Path(tempfile.mkdtemp(prefix="skylane-bench-")))
+    try:
+        bench.start_skylane(worker_overrides(args))
+        bench.start_naive()
+        measure_requests(bench, args, results)
+    finally:
+        bench.stop()
+    results["seconds"] = round(time.time() - results["started"])
+    return results
+
+
+def run_chords_only(args: argparse.Namespace) -> dict[str, Any]:
+    results: dict[str, Any] = {"machine": machine.describe(), "started": time.time()}
+    step("local stack: emulator, template, skylane")
+    bench = start_bench(Path(tempfile.mkdtemp(prefix="skylane-bench-")))
+    try:
+        bench.start_skylane(worker_overrides(args))
+        step("DynamoDB writes per chord part")
+        results["chords"] = chords.measure(bench)
+    finally:
+        bench.stop()
+    results["seconds"] = round(time.time() - results["started"])
+    return results
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.only == "throughput":
         return run_throughput_only(args)
+    if args.only == "chords":
+        return run_chords_only(args)
+    if args.only == "requests":
+        return run_requests_only(args)
     results: dict[str, Any] = {
         "machine": machine.describe(),
         "started": time.time(),
@@ -111,13 +169,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     try:
         bench.start_skylane(worker_overrides(args))
         bench.start_naive()
-        results["requests_per_job"] = {}
-        for system in (bench.skylane, bench.naive):
-            step(f"requests per job: {system.name}")
-            cases = jobs.measure_cases(bench, system, args.job_runs)
-            results["requests_per_job"][system.name] = {
-                case: measured.as_dict() for case, measured in cases.items()
-            }
+        measure_requests(bench, args, results)
+        step("DynamoDB writes per chord part")
+        results["chords"] = chords.measure(bench)
         step(f"idle requests ({args.idle_seconds:g} s)")
         results["idle"] = jobs.measure_idle(bench, args.idle_seconds)
         results["throughput"] = throughput.measure_interleaved(
@@ -126,24 +180,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results["logs"] = str(bench.logs.directory)
     finally:
         bench.stop()
-    results["cost_per_million_jobs"] = {
-        name: {case: cost.per_million_jobs(c) for case, c in cases_of.items()}
-        for name, cases_of in results["requests_per_job"].items()
-    }
     results["idle_cost_per_month"] = {
         name: cost.idle_per_month(idle["per_hour"]) for name, idle in results["idle"].items()
     }
-    results["prices"] = {"as_of": prices.PRICES_AS_OF, "region": prices.REGION, **prices.SOURCES}
     results["seconds"] = round(time.time() - results["started"])
     return results
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.only == "chords" and args.output == RESULTS:
+        # A partial run never replaces the full run's figures.
+        args.output = RESULTS.with_name("chords.json")
     results = run(args)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     if args.only == "throughput":
         print_throughput(results)
+    elif args.only == "chords":
+        print_chords(results["chords"])
+    elif args.only == "requests":
+        print_requests(results)
+        print_cost(results)
     else:
         print_report(results)
     print(f"\nresults: {args.output}")

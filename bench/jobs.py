@@ -4,9 +4,12 @@ import statistics
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
+from bench.dynamodb_meter import DynamoDBMeter
 from bench.proxy import EMPTY_RECEIVE
 from bench.stack import Bench, System
 
@@ -16,6 +19,8 @@ EMAIL = {"email": "user@example.com", "subject": "Bench", "body": "Hello from th
 SETTLE_SECONDS = 2.0
 
 Counts = dict[str, int]
+# DynamoDB units by kind ("write", "read") and table or index (bench.dynamodb_meter).
+Units = dict[str, dict[str, float]]
 
 
 @dataclass
@@ -27,6 +32,8 @@ class CaseResult:
     # Empty long polls that happened to fall in the job's window: idle cost, not the job's.
     empty_receives: int
     runs: list[int]
+    api_units: Units = field(default_factory=dict)
+    worker_units: Units = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -41,6 +48,7 @@ class CaseResult:
             "worker": self.worker,
             "empty_receives_in_window": self.empty_receives,
             "totals_of_runs": self.runs,
+            "dynamodb_units": {"api": self.api_units, "worker": self.worker_units},
         }
 
 
@@ -60,14 +68,32 @@ def count_one(bench: Bench, system: System, run_job: Callable[[], str]) -> CaseR
     state = bench.states(system, [job_id])[job_id][0]
     if state != "SUCCESS":
         raise RuntimeError(f"{system.name}: bench job {job_id} ended {state}")
-    return CaseResult(api, worker, api_empty + worker_empty, [])
+    return CaseResult(
+        api,
+        worker,
+        api_empty + worker_empty,
+        [],
+        _units(system.api_proxy.meter),
+        _units(system.worker_proxy.meter),
+    )
+
+
+def _units(meter: DynamoDBMeter | None) -> Units:
+    return meter.snapshot() if meter is not None else {}
 
 
 def median_case(results: list[CaseResult]) -> CaseResult:
     totals = [r.total for r in results]
     median = statistics.median_low(totals)
     chosen = next(r for r in results if r.total == median)
-    return CaseResult(chosen.api, chosen.worker, chosen.empty_receives, totals)
+    return CaseResult(
+        chosen.api,
+        chosen.worker,
+        chosen.empty_receives,
+        totals,
+        chosen.api_units,
+        chosen.worker_units,
+    )
 
 
 def file_job(bench: Bench, system: System) -> Callable[[], str]:
@@ -103,7 +129,53 @@ def retried_email_job(bench: Bench, system: System) -> Callable[[], str]:
 CASES = ("send_email", "process_file (10 progress steps)", "send_email retried once")
 
 
+def attach_meters(bench: Bench, system: System) -> None:
+    """Count DynamoDB units of the system's requests from now on (bench.dynamodb_meter)."""
+    for proxy in (system.api_proxy, system.worker_proxy):
+        proxy.meter = DynamoDBMeter(bench.client("dynamodb"))
+
+
+def detach_meters(system: System) -> None:
+    system.api_proxy.meter = system.worker_proxy.meter = None
+
+
 def measure_cases(bench: Bench, system: System, runs: int) -> dict[str, CaseResult]:
+    attach_meters(bench, system)
+    try:
+        return _measure_cases(bench, system, runs)
+    finally:
+        detach_meters(system)
+
+
+LISTED_JOBS = 25
+
+
+def measure_reads(bench: Bench, system: System) -> dict[str, Any]:
+    """skylane's API reads beyond a job's own: one dashboard page of 25 jobs (GET /jobs, what
+    the dashboard polls every 2 s), one Celery-view poll (GET /task/{id}) and one detail
+    without logs (GET /jobs/{id}?logs=false), with their DynamoDB units."""
+    jobs = [system.submit("/send-email", EMAIL) for _ in range(LISTED_JOBS)]
+    bench.wait_final(system, jobs, timeout=300)
+    time.sleep(SETTLE_SECONDS)
+    attach_meters(bench, system)
+    reads: dict[str, Any] = {}
+    try:
+        with httpx.Client(timeout=30, base_url=system.api_url) as http:
+            for name, path in (
+                ("dashboard page (GET /jobs, 25 jobs)", f"/jobs?limit={LISTED_JOBS}"),
+                ("job poll (GET /task/{id})", f"/task/{jobs[0]}"),
+                ("job detail (GET /jobs/{id}?logs=false)", f"/jobs/{jobs[0]}?logs=false"),
+            ):
+                system.reset()
+                http.get(path).raise_for_status()
+                api, _ = flatten(system.api_proxy.snapshot())
+                reads[name] = {"requests": api, "dynamodb_units": _units(system.api_proxy.meter)}
+    finally:
+        detach_meters(system)
+    return reads
+
+
+def _measure_cases(bench: Bench, system: System, runs: int) -> dict[str, CaseResult]:
     # A first job warms every client and cache (queue URLs, Celery's table) and is not counted.
     count_one(bench, system, email_job(system))
     results: dict[str, CaseResult] = {}

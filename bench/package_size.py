@@ -11,6 +11,11 @@ FUNCTIONS = ("ApiFunction", "SchedulerFunction", "LightFunction")
 MB = 1_000_000
 # The biggest top-level entries of each package, so a regression says where it came from.
 TOP_ENTRIES = 8
+KB = 1_000
+# skylane's own code in a package: the runtime and the function's folder(s).
+OWN_CODE = ("skylane", "functions")
+# What no Lambda package may hold: the skylane command, the local stack and the tests.
+TOOLS = ("skylane_cli", "infra", "bench", "tests")
 
 
 def tree_size(path: Path) -> int:
@@ -43,5 +48,7 @@ def measure(skip_build: bool = False) -> dict[str, Any]:
             "mb": round(tree_size(root) / MB, 1),
             "contains_boto3": has_boto3,
             "largest": {name: round(size / MB, 2) for name, size in entries[:TOP_ENTRIES]},
+            "own_code_kb": round(sum(tree_size(root / name) for name in OWN_CODE) / KB, 1),
+            "tools_included": [name for name in TOOLS if (root / name).exists()],
         }
     return sizes

@@ -16,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from bench.dynamodb_meter import DynamoDBMeter
+
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 EMPTY_RECEIVE = "ReceiveMessage (empty)"
@@ -89,6 +91,9 @@ class CountingProxy:
         # Seconds spent waiting for the emulator per operation: where a worker's time goes.
         self._seconds: dict[tuple[str, str], float] = {}
         self._lock = threading.Lock()
+        # DynamoDB units of what passes through, when set (the per-job cases): it reads the
+        # items before and after each write, load a throughput run must not carry.
+        self.meter: DynamoDBMeter | None = None
         self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -114,6 +119,8 @@ class CountingProxy:
         with self._lock:
             self._counts.clear()
             self._seconds.clear()
+        if self.meter is not None:
+            self.meter.reset()
 
     def snapshot(self) -> Counter[tuple[str, str]]:
         with self._lock:
@@ -156,18 +163,29 @@ class CountingProxy:
                 headers["Host"] = self.headers.get("Host", "")
                 if body or self.command in {"POST", "PUT"}:
                     headers["Content-Length"] = str(len(body))
+                exchanged: list[tuple[http.client.HTTPResponse, bytes]] = []
+
+                def send() -> tuple[int, bytes]:
+                    try:
+                        connection = self._upstream()
+                        connection.request(self.command, self.path, body=body, headers=headers)
+                        answer = connection.getresponse()
+                        payload = answer.read()
+                    except (OSError, http.client.HTTPException):
+                        local.conn = None
+                        connection = self._upstream()
+                        connection.request(self.command, self.path, body=body, headers=headers)
+                        answer = connection.getresponse()
+                        payload = answer.read()
+                    exchanged.append((answer, payload))
+                    return answer.status, payload
+
                 began = time.monotonic()
-                try:
-                    connection = self._upstream()
-                    connection.request(self.command, self.path, body=body, headers=headers)
-                    answer = connection.getresponse()
-                    payload = answer.read()
-                except (OSError, http.client.HTTPException):
-                    local.conn = None
-                    connection = self._upstream()
-                    connection.request(self.command, self.path, body=body, headers=headers)
-                    answer = connection.getresponse()
-                    payload = answer.read()
+                if proxy.meter is not None and service == "dynamodb":
+                    proxy.meter.around(operation, body, send)
+                else:
+                    send()
+                answer, payload = exchanged[-1]
                 if operation == RECEIVE and not carried_messages(payload):
                     operation = EMPTY_RECEIVE
                 proxy.count(service, operation, time.monotonic() - began)

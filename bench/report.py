@@ -3,7 +3,9 @@
 from typing import Any
 
 from bench.coldstart import API_HANDLER, HELLO_HANDLER
+from bench.cost import dynamodb_units
 from bench.jobs import CASES
+from bench.throughput import round_ratios, spread
 
 COLD_START_BUDGET = 1.25
 API_PACKAGE_BUDGET_MB = 30.0
@@ -29,10 +31,14 @@ def print_report(r: dict[str, Any]) -> None:
     c = r["cold_start"]
     api, hello = c[API_HANDLER], c[HELLO_HANDLER]
     print(f"\nCOLD START (import + first /health, median of {c['runs']} fresh processes)")
-    print(f"  {'':18} {'wall':>8} {'CPU':>8}")
+    print(f"  {'':18} {'wall':>8} {'CPU':>8}   wall min / median / max")
     for name, x in (("API handler", api), ("hello-world", hello)):
         wall, cpu = x["import_and_first_request_s"], x["import_and_first_request_cpu_s"]
-        print(f"  {name:18} {wall * 1000:6.0f}ms {cpu * 1000:6.0f}ms")
+        each = spread(x["import_and_first_request_all_s"])
+        print(
+            f"  {name:18} {wall * 1000:6.0f}ms {cpu * 1000:6.0f}ms"
+            f"   {each['min'] * 1000:.0f} / {each['median'] * 1000:.0f} / {each['max'] * 1000:.0f} ms"
+        )
     print(
         f"  ratio              {c['ratio']:7.2f}x {c['cpu_ratio']:7.2f}x"
         f"   budget <= {COLD_START_BUDGET}x (CPU time, robust to load):"
@@ -50,7 +56,35 @@ def print_report(r: dict[str, Any]) -> None:
             ok = p["mb"] < API_PACKAGE_BUDGET_MB and not p["contains_boto3"]
             budget = f"   budget < {API_PACKAGE_BUDGET_MB:g} MB: {verdict(ok)}"
         print(f"  {name:18} {p['mb']:6.1f} MB ({note}){budget}")
+        tools = p.get("tools_included", [])
+        print(
+            f"  {'':18} own code {p.get('own_code_kb', 0):6.1f} kB, no CLI or local-stack code:"
+            f" {verdict(not tools)}{'' if not tools else ' (holds ' + ', '.join(tools) + ')'}"
+        )
 
+    print_requests(r)
+
+    print("\nIDLE (one worker, nothing to do)")
+    for name, idle in r["idle"].items():
+        print(
+            f"  {name:8} {idle['per_hour']:6d} requests/hour"
+            f"  (${r['idle_cost_per_month'][name]:.2f}/month)  {idle['requests']}"
+        )
+
+    print_chords(r.get("chords"))
+    print_throughput(r)
+    print_cost(r)
+
+
+def _units(units: dict[str, dict[str, float]]) -> str:
+    parts = []
+    for kind in ("write", "read"):
+        for target, n in units.get(kind, {}).items():
+            parts.append(f"{kind} {target} {n:g}")
+    return ", ".join(parts) or "none"
+
+
+def print_requests(r: dict[str, Any]) -> None:
     rq = r["requests_per_job"]
     print("\nAWS REQUESTS PER JOB (API per submission + worker; median of runs)")
     print(f"  {'case':34} {'skylane':>16} {'naive':>16}  budget: fewer")
@@ -63,16 +97,15 @@ def print_report(r: dict[str, Any]) -> None:
             x = rq[name][case]
             ops = ", ".join(f"{k} {v}" for k, v in {**x["api"], **x["worker"]}.items())
             print(f"    {case}: {ops}")
+    print("\nDYNAMODB UNITS PER JOB (computed from item sizes and index definitions)")
+    for name in ("skylane", "naive"):
+        for case in CASES:
+            print(f"  {name:8} {case:34} {_units(dynamodb_units(rq[name][case]))}")
+    for read, measured in r.get("reads", {}).items():
+        print(f"  skylane  {read:40} {_units(measured['dynamodb_units'])}")
 
-    print("\nIDLE (one worker, nothing to do)")
-    for name, idle in r["idle"].items():
-        print(
-            f"  {name:8} {idle['per_hour']:6d} requests/hour"
-            f"  (${r['idle_cost_per_month'][name]:.2f}/month)  {idle['requests']}"
-        )
 
-    print_throughput(r)
-
+def print_cost(r: dict[str, Any]) -> None:
     cost = r["cost_per_million_jobs"]
     print(
         f"\nAWS COST PER MILLION JOBS (USD, {r['prices']['region']} list prices as of"
@@ -80,9 +113,13 @@ def print_report(r: dict[str, Any]) -> None:
     )
     print(f"  {'case':34} {'skylane':>9} {'naive':>9}")
     for case in CASES:
+        s, n = cost["skylane"][case], cost["naive"][case]
         print(
-            f"  {case:34} {cost['skylane'][case]['total']:9.2f} {cost['naive'][case]['total']:9.2f}"
+            f"  {case:34} {s['total']:9.2f} {n['total']:9.2f}"
+            f"   DynamoDB {s['dynamodb']:.2f} vs {n['dynamodb']:.2f}"
         )
+    for read, dollars in r.get("cost_per_million_reads", {}).items():
+        print(f"  skylane, per million {read}: {dollars:.2f}")
 
 
 def print_image_size(sizes: dict[str, Any] | None) -> None:
@@ -110,13 +147,22 @@ def print_throughput(r: dict[str, Any]) -> None:
     t = r["throughput"]
     s, n = t["skylane"], t["naive"]
     print(f"\nTHROUGHPUT ({s['jobs']} send_email jobs, submit to SUCCESS, 2 worker processes)")
-    print(f"  {'':8} {'jobs/s':>8} {'p50 s':>8} {'p95 s':>8} {'failed':>7}")
+    print(f"  {'':8} {'jobs/s min / median / max':>26} {'p50 s':>8} {'p95 s':>8} {'failed':>7}")
     for name, x in t.items():
+        rate = x.get("jobs_per_second_spread") or {"min": x["jobs_per_second"]} | {
+            "median": x["jobs_per_second"],
+            "max": x["jobs_per_second"],
+        }
+        figures = f"{rate['min']:.2f} / {rate['median']:.2f} / {rate['max']:.2f}"
         print(
-            f"  {name:8} {x['jobs_per_second']:8.2f} {x['p50_latency_s']:8.2f}"
-            f" {x['p95_latency_s']:8.2f} {x['failed']:7d}   runs: {x['runs']}"
+            f"  {name:8} {figures:>26} {x['p50_latency_s']:8.2f}"
+            f" {x['p95_latency_s']:8.2f} {x['failed']:7d}"
         )
-    print(f"  ratio    {s['jobs_per_second'] / n['jobs_per_second']:8.2f}x jobs/s")
+    ratio = round_ratios(s, n)
+    print(
+        f"  ratio of each alternating round: {ratio['rounds']};"
+        f" min / median / max {ratio['min']:.2f} / {ratio['median']:.2f} / {ratio['max']:.2f}x"
+    )
     for name, x in t.items():
         ops = ", ".join(f"{k} {v}" for k, v in x["requests_per_job"].items())
         print(f"  {name} requests per job under load: {ops}")
@@ -126,3 +172,16 @@ def print_throughput(r: dict[str, Any]) -> None:
             f"  {name} CPU ms per job: worker processes {x['worker_cpu_ms_per_job']},"
             f" emulator + proxies + bench {x['emulator_cpu_ms_per_job']}"
         )
+
+
+def print_chords(c: dict[str, Any] | None) -> None:
+    if not c:
+        return
+    print(f"\nCHORDS (POST /process-batch of {c['parts']} one-chunk files, skylane)")
+    writes = c["dynamodb_writes"]
+    print(f"  DynamoDB writes: API {writes['api']}, worker {writes['worker']}")
+    print(
+        f"  per part: {c['writes_per_part']:.2f} writes"
+        f" ({c['lone_job_writes']} for the same job alone; the chord adds"
+        f" {c['chord_writes_per_part']:.2f} per part, the body's shared writes included)"
+    )

@@ -1,4 +1,4 @@
-"""Cold start of ApiFunction's built package in the Lambda runtime, on x86_64 and on arm64.
+"""Cold start of ApiFunction's built package in the Lambda runtime, beside a hello-world.
 
 Each run is a fresh container of the runtime stand-in (skylane-local/lambda-python:3.13-<arch>)
 with SAM CLI's Runtime Interface Emulator as its entry point, as `sam local` runs a function:
@@ -9,8 +9,11 @@ handler's import and the first request (SAM CLI's Init Duration counts none of t
 
 Both packages are built by the Makefile's own recipe (make build-ApiFunction), the x86_64 one
 with LAMBDA_PLATFORM=x86_64-manylinux_2_28, each with a dependency cache of its own under
-.local/bench-runtime. On an x86_64 machine the arm64 runs are under qemu-user: they measure
-emulation, not Graviton.
+.local/bench-runtime. The baseline, a hello-world FastAPI app behind Mangum (bench/hello.py),
+is packaged beside each with the same dependencies and run the same way, alternating with
+ApiFunction in one run; the ratio is of the medians on x86_64. On an x86_64 machine the arm64
+runs are under qemu-user: they show the package works there, and measure emulation, not
+Graviton.
 
 ``python -m bench.runtime_coldstart [--runs 3] [--arch x86_64 --arch arm64] [--json PATH]``
 (needs a Docker engine and the stand-ins: ``make images``).
@@ -18,6 +21,7 @@ emulation, not Graviton.
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -38,6 +42,8 @@ from infra.sam_local import sam_python
 
 FUNCTION = "ApiFunction"
 HANDLER = "functions.api.handler.handler"
+HELLO = "hello-world"
+HELLO_HANDLER = "bench.hello.handler"
 MEMORY_MB = 512
 # Generous: an arm64 import under qemu takes most of a minute.
 TIMEOUT_SECONDS = 300
@@ -87,13 +93,26 @@ def build_package(arch: Architecture, work_dir: Path = WORK_DIR) -> Path:
     return package
 
 
-def container_environment() -> dict[str, str]:
+def build_hello_package(arch: Architecture, work_dir: Path = WORK_DIR) -> Path:
+    """bench/hello.py with ApiFunction's dependencies for ``arch`` (build_package made them)."""
+    root = work_dir / arch.name
+    package = root / "HelloFunction"
+    shutil.rmtree(package, ignore_errors=True)
+    # Hard links, as the Makefile's recipe links the dependencies.
+    shutil.copytree(root / "deps" / FUNCTION, package, copy_function=os.link)
+    (package / "bench").mkdir()
+    for name in ("__init__.py", "hello.py"):
+        shutil.copy(REPO_ROOT / "bench" / name, package / "bench" / name)
+    return package
+
+
+def container_environment(handler: str = HANDLER) -> dict[str, str]:
     """What Lambda and `sam local` set for the function, and the API's settings as the bench's
     other cold start measures it (GET /health makes no AWS call)."""
     return {
         **API_ENV,
         "AWS_LAMBDA_FUNCTION_NAME": FUNCTION,
-        "AWS_LAMBDA_FUNCTION_HANDLER": HANDLER,
+        "AWS_LAMBDA_FUNCTION_HANDLER": handler,
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(MEMORY_MB),
         "AWS_LAMBDA_FUNCTION_TIMEOUT": str(TIMEOUT_SECONDS),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
@@ -133,13 +152,15 @@ def _wait_for_emulator(url: str, timeout: float = READY_TIMEOUT_SECONDS) -> None
             time.sleep(0.05)
 
 
-def cold_start(arch: Architecture, package: Path, rie: Path) -> dict[str, float]:
+def cold_start(
+    arch: Architecture, package: Path, rie: Path, handler: str = HANDLER
+) -> dict[str, float]:
     """One fresh container, one invocation: seconds to the first response."""
     name = f"skylane-coldstart-{arch.name}-{uuid.uuid4().hex[:8]}"
     argv = ["docker", "run", "--detach", "--rm", "--name", name]
     argv += ["--publish", f"127.0.0.1::{RIE_PORT}", "--memory", f"{MEMORY_MB}m"]
     argv += ["--volume", f"{rie}:/var/rapid:ro", "--volume", f"{package.resolve()}:/var/task:ro"]
-    for variable, value in container_environment().items():
+    for variable, value in container_environment(handler).items():
         argv += ["--env", f"{variable}={value}"]
     argv += ["--entrypoint", f"/var/rapid/aws-lambda-rie-{arch.name}", arch.lambda_runtime]
     argv += ["--log-level", "error"]
@@ -173,45 +194,65 @@ def summarize(samples: Sequence[float]) -> dict[str, float]:
     }
 
 
-def measure(runs: int = 3, arches: Sequence[str] = ("x86_64", "arm64")) -> dict[str, Any]:
+def measure(runs: int = 5, arches: Sequence[str] = ("x86_64", "arm64")) -> dict[str, Any]:
+    """ApiFunction and hello-world, alternating, ``runs`` fresh containers each per arch."""
     rie = rie_directory()
-    packages = {name: build_package(ARCHITECTURES[name]) for name in arches}
-    samples: dict[str, list[dict[str, float]]] = {name: [] for name in arches}
-    for _ in range(runs):  # interleaved, so background load hits both alike
+    packages = {}
+    for name in arches:
+        arch = ARCHITECTURES[name]
+        packages[name] = {FUNCTION: build_package(arch), HELLO: build_hello_package(arch)}
+    handlers = {FUNCTION: HANDLER, HELLO: HELLO_HANDLER}
+    samples: dict[str, dict[str, list[dict[str, float]]]] = {
+        name: {function: [] for function in handlers} for name in arches
+    }
+    for _ in range(runs):  # interleaved, so background load hits all alike
         for name in arches:
-            samples[name].append(cold_start(ARCHITECTURES[name], packages[name], rie))
+            for function, handler in handlers.items():
+                samples[name][function].append(
+                    cold_start(ARCHITECTURES[name], packages[name][function], rie, handler)
+                )
     result: dict[str, Any] = {"runs": runs, "function": FUNCTION}
-    for name, runs_of in samples.items():
-        result[name] = {
-            "image": ARCHITECTURES[name].lambda_runtime,
-            "invoke_to_response": summarize([run["invoke_to_response_s"] for run in runs_of]),
-            "container_to_response": summarize([run["container_to_response_s"] for run in runs_of]),
-            "all": runs_of,
-        }
+    for name, by_function in samples.items():
+        result[name] = {"image": ARCHITECTURES[name].lambda_runtime}
+        for function, runs_of in by_function.items():
+            result[name][function] = {
+                "invoke_to_response": summarize([r["invoke_to_response_s"] for r in runs_of]),
+                "container_to_response": summarize([r["container_to_response_s"] for r in runs_of]),
+                "all": runs_of,
+            }
+        medians = [
+            result[name][function]["invoke_to_response"]["median_s"] for function in handlers
+        ]
+        result[name]["ratio"] = medians[0] / medians[1]
     return result
 
 
 def report(result: dict[str, Any]) -> str:
     lines = [
-        f"{result['function']} cold start in a fresh runtime container ({result['runs']} runs)"
+        f"{result['function']} and {HELLO} cold start in fresh runtime containers"
+        f" ({result['runs']} each, alternating)"
     ]
     lines.append(
-        f"  {'arch':<8} {'invocation to response (min / median / max)':<46} docker run to response (median)"
+        f"  {'arch':<8} {'function':<12} {'invocation to response (min / median / max)':<46}"
+        " docker run to response (median)"
     )
     for name in ("x86_64", "arm64"):
         if name not in result:
             continue
-        invoke = result[name]["invoke_to_response"]
-        total = result[name]["container_to_response"]
-        figures = f"{invoke['min_s']:.2f} / {invoke['median_s']:.2f} / {invoke['max_s']:.2f} s"
-        lines.append(f"  {name:<8} {figures:<46} {total['median_s']:.2f} s")
+        for function in (FUNCTION, HELLO):
+            invoke = result[name][function]["invoke_to_response"]
+            total = result[name][function]["container_to_response"]
+            figures = f"{invoke['min_s']:.2f} / {invoke['median_s']:.2f} / {invoke['max_s']:.2f} s"
+            lines.append(f"  {name:<8} {function:<12} {figures:<46} {total['median_s']:.2f} s")
+        note = "" if name == "x86_64" else " (under qemu: not a timing)"
+        lines.append(f"  {name:<8} ratio of the medians {result[name]['ratio']:.2f}x{note}")
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.runtime_coldstart", description=__doc__)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--arch", action="append", choices=sorted(ARCHITECTURES))
     parser.add_argument("--json", type=Path, help="also write the figures there")
     args = parser.parse_args(argv)

@@ -137,12 +137,34 @@ def measure_interleaved(
     return {name: summarise(runs_of) for name, runs_of in results.items()}
 
 
+def round_ratios(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """The rate ratio of each alternating round (run i of the first system against run i of
+    the second, taken minutes apart), with its min, median and max."""
+    ratios = [
+        a["jobs_per_second"] / b["jobs_per_second"]
+        for a, b in zip(first["runs"], second["runs"], strict=True)
+    ]
+    return {
+        "rounds": [round(r, 3) for r in ratios],
+        **spread(ratios),
+    }
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    return {
+        "min": round(min(values), 3),
+        "median": round(statistics.median(values), 3),
+        "max": round(max(values), 3),
+    }
+
+
 def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
     by_rate = sorted(results, key=lambda r: r["jobs_per_second"])
     median = by_rate[(len(by_rate) - 1) // 2]
     return {
         **median,
         "jobs_per_second": statistics.median(r["jobs_per_second"] for r in results),
+        "jobs_per_second_spread": spread([r["jobs_per_second"] for r in results]),
         "p50_latency_s": statistics.median(r["p50_latency_s"] for r in results),
         "p95_latency_s": statistics.median(r["p95_latency_s"] for r in results),
         "runs": [

@@ -27,7 +27,7 @@ from moto.server import ThreadedMotoServer
 
 from infra import ministack, moto_authorization
 from infra.emulators import MINISTACK_KIND, MOTO_KIND, EmulatorKind, detect_kind, kind_named
-from skylane.settings import LOCALSTACK_EDGE_PORT
+from skylane.core.settings import LOCALSTACK_EDGE_PORT
 
 DEFAULT_PORT = 4599
 PORT_VARIABLE = "SKYLANE_EMULATOR_PORT"

@@ -29,7 +29,7 @@ from infra.function_runner import (
 )
 from infra.processes import LIGHT_FUNCTION, LIGHT_READY
 from infra.schedules import load_template
-from skylane.aws import client
+from skylane.core.aws import client
 
 # SQS answers at most ten messages a receive (and the event source's BatchSize is at most 10
 # for a standard queue with no batching window beyond that).

@@ -2,7 +2,7 @@
 
 ``CloudWatchShipping`` is an OutputSink (infra/processes.py) that passes each line on to the sink
 it wraps (the terminal, the test's log files) and queues it for CloudWatch Logs: the log group
-of the child's component (skylane.log_search.COMPONENTS, from the stack outputs) and a stream
+of the child's component (skylane.observability.log_search.COMPONENTS, from the stack outputs) and a stream
 named as on AWS. A background thread sends the queue with PutLogEvents about once a second.
 
 The child's output reader must never wait on the emulator: queueing never blocks, and when the
@@ -24,7 +24,13 @@ from botocore.config import Config
 
 from infra.emulator import AwsEndpoint
 from infra.processes import OutputSink
-from skylane.log_search import COMPONENTS, Component, parse_json_line, parse_timestamp, to_millis
+from skylane.observability.log_search import (
+    COMPONENTS,
+    Component,
+    parse_json_line,
+    parse_timestamp,
+    to_millis,
+)
 
 FLUSH_SECONDS = 1.0
 # PutLogEvents' limits: events and bytes per call (each event counts 26 bytes over its
@@ -249,7 +255,7 @@ def ship_to_cloudwatch(
     inner: OutputSink, endpoint: AwsEndpoint, outputs: Mapping[str, str]
 ) -> CloudWatchShipping:
     """A sink shipping to the stack's component log groups in the emulator, made if missing."""
-    from skylane.log_search import log_groups
+    from skylane.observability.log_search import log_groups
 
     groups = log_groups(outputs)
     logs = endpoint.session.client("logs", endpoint_url=endpoint.url, config=CLIENT_CONFIG)

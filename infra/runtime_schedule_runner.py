@@ -25,7 +25,7 @@ from infra.emulator import AwsEndpoint
 from infra.function_runner import Invoke
 from infra.processes import SCHEDULER_FUNCTION
 from infra.schedules import SCHEDULER_EVENT, Firing, ScheduleDefinition, render_payload
-from skylane.schedule_expressions import ScheduleExpression, ScheduleExpressionError, parse
+from skylane.schedules.expressions import ScheduleExpression, ScheduleExpressionError, parse
 
 POLL_SECONDS = 1.0
 GROUP_VARIABLE = "SCHEDULE_GROUP"

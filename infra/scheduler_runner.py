@@ -43,7 +43,7 @@ from infra.schedules import (
     schedules_table,
     with_kwargs,
 )
-from skylane.schedule_expressions import ScheduleExpression, first_at_or_after
+from skylane.schedules.expressions import ScheduleExpression, first_at_or_after
 
 # The wait for the next firing is cut into slices so that the wall clock is read again often:
 # a sleeping laptop stops the monotonic clock that a long wait measures.

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infra.processes import REPO_ROOT
-from skylane.schedule_expressions import ScheduleExpression, next_occurrences, parse
+from skylane.schedules.expressions import ScheduleExpression, next_occurrences, parse
 
 TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 # ScheduleV2 is EventBridge Scheduler (time zones, placeholders); Schedule an EventBridge rule.

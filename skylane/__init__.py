@@ -1,1 +1,1 @@
-"""skylane: the shared package (settings, Celery app, job store, contracts, AWS clients, logging)."""
+"""skylane's runtime: what the functions and the worker import. Nothing here imports the CLI or infra."""

@@ -2,10 +2,11 @@
 
 from fastapi import FastAPI
 
-from functions.api.errors import install_error_handlers
+from functions.api.error_handlers import install_error_handlers
 from functions.api.middleware import BodySizeLimit, StagePrefix
-from functions.api.request_id import RequestId
+from functions.api.request_id_middleware import RequestId
 from functions.api.routes import (
+    batch,
     cancel,
     dashboard,
     jobs,
@@ -25,7 +26,7 @@ def create_app() -> FastAPI:
     )
     # ops (with /health) first: FastAPI builds each route's matching context the first time a
     # request is matched against it, in order, so a cold /health builds only its own.
-    for module in (ops, uploads, submit, status, jobs, cancel, schedules, dashboard):
+    for module in (ops, uploads, submit, batch, status, jobs, cancel, schedules, dashboard):
         api.include_router(module.router)
     install_error_handlers(api)
     api.add_middleware(BodySizeLimit)

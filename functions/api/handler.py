@@ -9,8 +9,9 @@ with collector_paused():
     from mangum import Mangum
 
     from functions.api.app import app
-    from skylane.logs import logger
-    from skylane.tracing import traced
+    from functions.api.snapstart import register_hooks
+    from skylane.observability.logs import logger
+    from skylane.observability.tracing import traced
 
 if TYPE_CHECKING:
     # Only a type: importing it at run time would cost the cold start a module or three.
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 # lifespan off: clients are created lazily and cached, never per request or at startup events.
 asgi_handler: Callable[[dict[str, Any], Any], Any] = traced(Mangum(app, lifespan="off"))
+register_hooks()
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from functions.api.schemas import MAX_PATH, MAX_TEXT, JobSummary, RequestModel, Schema, UserId
 from functions.api.text import MultilineText, SingleLineText
-from skylane.schedule_runs import Overlap
+from skylane.schedules.runs import Overlap
 
 # EventBridge Scheduler's own limits on a schedule's name and a flexible window.
 ScheduleName = Field(min_length=1, max_length=64, pattern=r"^[0-9a-zA-Z_.-]+$")
@@ -49,7 +49,8 @@ class NoKwargs(RequestModel):
     pass
 
 
-# Each registered task's keyword arguments (a unit test holds this to skylane.contracts.TASKS).
+# Each schedulable task's keyword arguments (a unit test holds these and NOT_SCHEDULABLE to
+# skylane.jobs.contracts.TASKS).
 TASK_KWARGS: dict[str, type[RequestModel]] = {
     "skylane.process_large_file": FileKwargs,
     "skylane.send_email": EmailKwargs,
@@ -61,6 +62,8 @@ TASK_KWARGS: dict[str, type[RequestModel]] = {
     "skylane.generate_daily_report": DailyReportKwargs,
     "skylane.sync_data": NoKwargs,
 }
+# A batch's summary runs only as its chord's body, on its parts' results.
+NOT_SCHEDULABLE = frozenset({"skylane.process_batch"})
 
 
 class ScheduleFields(RequestModel):

@@ -1,11 +1,12 @@
 """Request and response bodies: the seed's fields, strictly typed, unknown fields refused."""
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from functions.api.batches import MAX_BATCH_FILES
 from functions.api.text import MultilineText, SingleLineText
-from skylane.states import JobState
+from skylane.jobs.states import JobState
 
 # Job inputs travel inside an SQS message (256 KiB, and Celery's envelope base64-encodes the
 # body twice), so free text is capped well below that.
@@ -41,6 +42,17 @@ class FileProcessRequest(RequestModel):
         max_length=MAX_PATH,
         description="A key in the uploads bucket (from POST /uploads) or s3://<uploads bucket>/<key>",
         examples=["uploads/4f1c.../large_file.txt"],
+    )
+
+
+class BatchRequest(RequestModel):
+    file_paths: list[
+        Annotated[str, Field(min_length=1, max_length=MAX_PATH, examples=["uploads/4f1c.../a.txt"])]
+    ] = Field(
+        min_length=1,
+        max_length=MAX_BATCH_FILES,
+        description=f"1 to {MAX_BATCH_FILES} uploads (keys or s3:// URLs), each as /process-file "
+        "takes it; the summary's message must fit in SQS's 256 KiB",
     )
 
 
@@ -82,6 +94,10 @@ class TaskAccepted(Schema):
 
 class PendingTaskAccepted(TaskAccepted):
     status: Literal["pending"] = "pending"
+
+
+class BatchAccepted(PendingTaskAccepted):
+    parts: list[str] = Field(description="The job id of each file's part, in order")
 
 
 class VideoAccepted(TaskAccepted):
@@ -126,11 +142,20 @@ class JobSummary(Schema):
     started_at: str | None = Field(description="The first attempt's start")
     ended_at: str | None
     attempts: int = Field(description="How many times a worker started it")
-    current: int | None = Field(description="Progress steps done (while in PROGRESS)")
-    total: int | None = Field(description="Progress steps in all (while in PROGRESS)")
-    progress: float | None = Field(description="Fraction done, 0 to 1, while in PROGRESS")
+    current: int | None = Field(
+        description="Progress steps done (while in PROGRESS); a waiting batch's parts done"
+    )
+    total: int | None = Field(
+        description="Progress steps in all (while in PROGRESS); a waiting batch's parts"
+    )
+    progress: float | None = Field(
+        description="Fraction done, 0 to 1, while in PROGRESS or while a batch's parts run"
+    )
     duration_seconds: float | None = Field(
         description="From the first start to the end, or until now while it runs"
+    )
+    parent_id: str | None = Field(
+        default=None, description="The batch (chord body) this job is a part of, or its sender"
     )
 
 
@@ -160,7 +185,14 @@ class JobDetail(JobSummary):
     schedule: str | None = Field(
         default=None, description="The schedule whose run this job is (GET /schedules/{name})"
     )
-    # From CloudWatch Logs (skylane/job_logs.py); the dashboard shows each line's timestamp,
+    group_id: str | None = Field(default=None, description="The Celery group it was sent in")
+    parts: list[str] = Field(
+        default_factory=list, description="A batch's (chord body's) parts, in order"
+    )
+    parts_done: int | None = Field(
+        default=None, description="How many of a batch's parts finished (null: not a batch)"
+    )
+    # From CloudWatch Logs (functions/api/job_logs.py); the dashboard shows each line's timestamp,
     # component, level and message.
     logs: list[JobLogLine] | None = Field(
         default=None,

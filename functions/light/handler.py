@@ -1,7 +1,7 @@
 """Lambda entry point for the light queue's SQS event source (template.yaml, LightFunction).
 
 Each record is one Celery task message, run with the worker's own registered tasks
-(skylane/light_lane.py). Records that must come back are reported as batch item failures
+(functions/light/lane.py). Records that must come back are reported as batch item failures
 (ReportBatchItemFailures), so SQS deletes the rest and redelivers, then dead-letters, only
 those.
 """
@@ -17,12 +17,13 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.light.lane import LightLane
+
 # Registers every task on the Celery app, exactly as the worker does.
-from functions.worker import tasks
-from skylane.light_lane import LightLane
-from skylane.logs import logger
-from skylane.settings import get_settings
-from skylane.tracing import traced
+from functions.tasks import celery_tasks
+from skylane.core.settings import get_settings
+from skylane.observability.logs import logger
+from skylane.observability.tracing import traced
 
 # A batch whose every record failed is answered like any other (each record listed), instead
 # of failing the invocation: SQS treats both the same, and the answer says which records.
@@ -34,7 +35,7 @@ def lane() -> LightLane:
     # Built on the first record, not at import: the settings come from the environment.
     global _lane
     if _lane is None:
-        _lane = LightLane(tasks.app, get_settings().light_queue_url)
+        _lane = LightLane(celery_tasks.app, get_settings().light_queue_url)
     return _lane
 
 
@@ -48,5 +49,5 @@ def process_batch(event: dict[str, Any], context: LambdaContext) -> PartialItemF
     )
 
 
-# Traced like the other functions (X-Ray on Lambda, nothing locally: skylane/tracing.py).
+# Traced like the other functions (X-Ray on Lambda, nothing locally: skylane/observability/tracing.py).
 handler = logger.inject_lambda_context(clear_state=True)(traced(process_batch))

@@ -12,10 +12,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from skylane import request_ids
-from skylane.logs import logger
-from skylane.scheduling import enqueue_scheduled, parse_invocation
-from skylane.tracing import traced
+from skylane.observability import request_ids
+from skylane.observability.logs import logger
+from skylane.observability.tracing import traced
+from skylane.schedules.invocations import enqueue_scheduled, parse_invocation
 
 
 def enqueue(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -1,1 +1,1 @@
-"""The worker container: task implementations and the worker entry point."""
+"""The worker container's entry point (`python -m functions.worker`); its tasks are functions/tasks."""

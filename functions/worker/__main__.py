@@ -15,12 +15,12 @@ import os
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from celery.signals import setup_logging
 
-from functions.worker import tasks
-from functions.worker.scratch import scratch_dir, sweep_scratch
-from functions.worker.visibility import VisibilityHeartbeat
-from skylane.contracts import QueueName
-from skylane.logs import logger
-from skylane.settings import get_settings
+from functions.tasks import celery_tasks
+from functions.tasks.scratch import scratch_dir, sweep_scratch
+from skylane.broker.visibility import VisibilityHeartbeat
+from skylane.core.settings import get_settings
+from skylane.jobs.contracts import QueueName
+from skylane.observability.logs import logger
 
 DEFAULT_CONCURRENCY = 2
 
@@ -62,8 +62,8 @@ def main() -> None:
         extra={"files_deleted": swept.files_deleted, "bytes_freed": swept.bytes_freed},
     )
     concurrency = int(os.environ.get("WORKER_CONCURRENCY", DEFAULT_CONCURRENCY))
-    tasks.app.steps["consumer"].add(VisibilityHeartbeat)
-    tasks.app.worker_main(worker_argv(concurrency))
+    celery_tasks.app.steps["consumer"].add(VisibilityHeartbeat)
+    celery_tasks.app.worker_main(worker_argv(concurrency))
 
 
 if __name__ == "__main__":

@@ -133,6 +133,38 @@ def test_filters_narrow_the_list(local_stack: LocalStack, page: Page) -> None:
     assert set(kinds.all_inner_texts()) == {"send_email"}
 
 
+def test_dashboard_shows_a_batch_and_links_its_parts(local_stack: LocalStack, page: Page) -> None:
+    if not local_stack.workers:
+        local_stack.start_worker()
+    keys = [upload(local_stack.api_url, f"part-{n}.txt", b"a\nb\n", "text/plain") for n in range(3)]
+    answer = httpx.post(
+        f"{local_stack.api_url}/process-batch", json={"file_paths": keys}, timeout=30
+    )
+    assert answer.status_code == 202, answer.text
+    batch_id, parts = answer.json()["task_id"], answer.json()["parts"]
+    page.goto(f"{local_stack.api_url}/dashboard")
+    expect(job_state(page, batch_id)).to_have_text("SUCCESS", timeout=WAIT_MS)
+    # Each part's row links to its batch.
+    for part_id in parts:
+        expect(job_state(page, part_id)).to_have_text("SUCCESS", timeout=WAIT_MS)
+        parent = page.locator(f'#jobs tr[data-job-id="{part_id}"] a.parent-link')
+        expect(parent).to_have_attribute("title", batch_id)
+
+    # The batch's detail lists its parts; a part's detail links back to the batch.
+    page.locator(f'#jobs tr[data-job-id="{batch_id}"] a.job-link').click()
+    expect(page.locator("#detail-id")).to_have_text(batch_id, timeout=WAIT_MS)
+    expect(page.locator("#detail-parts-done")).to_have_text("3 of 3 done", timeout=WAIT_MS)
+    links = page.locator("#detail-parts a.part-link")
+    expect(links).to_have_count(3)
+    assert [links.nth(n).get_attribute("title") for n in range(3)] == parts
+    expect(page.locator("#detail-outcome")).to_contain_text('"files": 3')
+    links.nth(0).click()
+    expect(page.locator("#detail-id")).to_have_text(parts[0], timeout=WAIT_MS)
+    expect(page.locator("#detail-parts-section")).to_be_hidden()
+    page.locator("#detail-fields a.parent-link").click()
+    expect(page.locator("#detail-id")).to_have_text(batch_id, timeout=WAIT_MS)
+
+
 def test_the_schedules_panel_pauses_resumes_and_runs_a_schedule(
     local_stack: LocalStack, page: Page
 ) -> None:
@@ -208,7 +240,7 @@ def test_skylane_dashboard_signs_every_request_of_the_page(
     stand_in.append(gateway)
     # The local stack, its API behind the stand-in: `skylane dashboard --api-auth IAM` signs.
     (tmp_path / "stack.json").write_text(json.dumps(state | {"api_url": gateway.url}))
-    argv = [sys.executable, "-m", "skylane.cli", "dashboard", "--api-auth", "IAM"]
+    argv = [sys.executable, "-m", "skylane_cli.main", "dashboard", "--api-auth", "IAM"]
     proxy = ChildProcess(
         "skylane-dashboard",
         [*argv, "--state", str(tmp_path / "stack.json")],

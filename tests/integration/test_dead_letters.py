@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from skylane.dead_letters import list_dead_letters, redrive
+from skylane.queues.dead_letters import list_dead_letters, redrive
 from tests.integration.client import follow, submit
 from tests.integration.conftest import LocalStack
 from tests.integration.waiting import wait_until

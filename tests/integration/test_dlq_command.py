@@ -17,7 +17,15 @@ pytestmark = pytest.mark.integration
 
 def skylane_dlq(local_stack: LocalStack, *argv: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "skylane.cli", "dlq", *argv, "--state", str(local_stack.state_path)],
+        [
+            sys.executable,
+            "-m",
+            "skylane_cli.main",
+            "dlq",
+            *argv,
+            "--state",
+            str(local_stack.state_path),
+        ],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,

@@ -61,7 +61,7 @@ def cli_env() -> dict[str, str]:
 
 
 def skylane_logs(local_stack: LocalStack, *args: str) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-m", "skylane.cli", "logs", *args]
+    argv = [sys.executable, "-m", "skylane_cli.main", "logs", *args]
     argv += ["--state", str(local_stack.state_path)]
     return subprocess.run(
         argv, cwd=REPO_ROOT, env=cli_env(), capture_output=True, text=True, timeout=120, check=False
@@ -193,7 +193,7 @@ def ignore_sigint() -> None:
 def test_follow_prints_new_lines_of_the_chosen_component_as_they_come(
     local_stack: LocalStack, tmp_path: Path
 ) -> None:
-    argv = [sys.executable, "-m", "skylane.cli", "logs", "--follow", "--component", "worker"]
+    argv = [sys.executable, "-m", "skylane_cli.main", "logs", "--follow", "--component", "worker"]
     argv += ["--state", str(local_stack.state_path)]
     printed: queue.Queue[str] = queue.Queue()
     seen: list[str] = []

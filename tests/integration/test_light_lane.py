@@ -9,12 +9,12 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from skylane.aws import reset_clients
-from skylane.celery_app import get_celery_app
-from skylane.contracts import SEND_NOTIFICATION, QueueName
-from skylane.jobs import JobRecord, JobStore
-from skylane.settings import get_settings
-from skylane.submission import send_task, submit_job
+from skylane.broker.celery_app import get_celery_app
+from skylane.core.aws import reset_clients
+from skylane.core.settings import get_settings
+from skylane.jobs.contracts import SEND_NOTIFICATION, QueueName
+from skylane.jobs.store import JobRecord, JobStore
+from skylane.jobs.submission import send_task, submit_job
 from tests.integration.client import follow, upload
 from tests.integration.conftest import LocalStack
 from tests.integration.waiting import wait_until

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from infra.processes import child_environment
-from skylane.jobs import day_shard, iso, utcnow
+from skylane.jobs.store import day_shard, iso, utcnow
 from tests.integration.client import Followed, follow, job_view
 from tests.integration.conftest import LocalStack
 

@@ -13,13 +13,13 @@ from uuid import uuid4
 import pytest
 
 from infra.sam_local import SamLocal, sam_cli
-from skylane.aws import reset_clients
-from skylane.celery_app import get_celery_app
-from skylane.contracts import SEND_NOTIFICATION
-from skylane.jobs import JobRecord
-from skylane.settings import get_settings
-from skylane.states import JobState
-from skylane.submission import submit_job
+from skylane.broker.celery_app import get_celery_app
+from skylane.core.aws import reset_clients
+from skylane.core.settings import get_settings
+from skylane.jobs.contracts import SEND_NOTIFICATION
+from skylane.jobs.states import JobState
+from skylane.jobs.store import JobRecord
+from skylane.jobs.submission import submit_job
 from tests.integration.conftest import LocalStack
 from tests.integration.job_records import records
 from tests.integration.sam_cli import (

@@ -21,7 +21,7 @@ MIB = 1024 * 1024
 
 
 def skylane_argv(local_stack: LocalStack, *argv: str) -> list[str]:
-    return [sys.executable, "-m", "skylane.cli", *argv, "--state", str(local_stack.state_path)]
+    return [sys.executable, "-m", "skylane_cli.main", *argv, "--state", str(local_stack.state_path)]
 
 
 def skylane(local_stack: LocalStack, *argv: str) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from skylane.settings import Settings
+from skylane.core.settings import Settings
 from tests.integration.conftest import PARAMETERS, LocalStack
 
 pytestmark = pytest.mark.integration

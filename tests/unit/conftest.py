@@ -7,10 +7,10 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from skylane.aws import reset_clients
-from skylane.celery_app import get_celery_app
-from skylane.jobs import DAY_INDEX, USER_INDEX
-from skylane.settings import get_settings
+from infra.template import load_template
+from skylane.broker.celery_app import get_celery_app
+from skylane.core.aws import reset_clients
+from skylane.core.settings import get_settings
 
 REGION = "us-east-1"
 TABLE = "skylane-test-jobs"
@@ -46,34 +46,14 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
             for name in ("high", "default", "high-dlq", "default-dlq")
         }
         dynamodb = boto3.client("dynamodb", region_name=REGION)
+        # The table as the template defines it (keys, indexes and their projections).
+        table = load_template()["Resources"]["JobsTable"]["Properties"]
         dynamodb.create_table(
             TableName=TABLE,
             BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[
-                {"AttributeName": "job_id", "AttributeType": "S"},
-                {"AttributeName": "user_id", "AttributeType": "S"},
-                {"AttributeName": "created_at", "AttributeType": "S"},
-                {"AttributeName": "day_shard", "AttributeType": "S"},
-            ],
-            KeySchema=[{"AttributeName": "job_id", "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": USER_INDEX,
-                    "KeySchema": [
-                        {"AttributeName": "user_id", "KeyType": "HASH"},
-                        {"AttributeName": "created_at", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                },
-                {
-                    "IndexName": DAY_INDEX,
-                    "KeySchema": [
-                        {"AttributeName": "day_shard", "KeyType": "HASH"},
-                        {"AttributeName": "created_at", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                },
-            ],
+            AttributeDefinitions=table["AttributeDefinitions"],
+            KeySchema=table["KeySchema"],
+            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
         )
         s3 = boto3.client("s3", region_name=REGION)
         for bucket in (UPLOADS, REPORTS):

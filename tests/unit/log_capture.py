@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from skylane.logs import logger
+from skylane.observability.logs import logger
 
 
 @dataclass

@@ -6,7 +6,7 @@ from typing import Any
 
 import boto3
 
-from skylane.log_search import to_millis
+from skylane.observability.log_search import to_millis
 
 REGION = "us-east-1"
 # The one stream each group gets: which stream a line is in matters to none of these tests.

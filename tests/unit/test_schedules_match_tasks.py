@@ -8,8 +8,8 @@ from typing import Any
 
 from cfn_tools import load_yaml
 
-from skylane.celery_app import get_celery_app
-from skylane.contracts import TASKS
+from skylane.broker.celery_app import get_celery_app
+from skylane.jobs.contracts import TASKS
 
 TEMPLATE = Path(__file__).parents[2] / "template.yaml"
 
@@ -26,8 +26,8 @@ def scheduled_task_names() -> list[str]:
 
 def test_every_schedule_names_a_task_the_worker_registers(aws: dict[str, Any]) -> None:
     # Imported afresh so the tasks register on this test's Celery app.
-    sys.modules.pop("functions.worker.tasks", None)
-    importlib.import_module("functions.worker.tasks")
+    sys.modules.pop("functions.tasks.celery_tasks", None)
+    importlib.import_module("functions.tasks.celery_tasks")
     registered = set(get_celery_app().tasks)
     for name in scheduled_task_names():
         assert name in registered, f"{name} is scheduled but no worker task has that name"

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from cfn_tools import load_yaml
 
-from skylane.settings import Settings
+from skylane.core.settings import Settings
 
 TEMPLATE = Path(__file__).parents[2] / "template.yaml"
 
@@ -65,7 +65,7 @@ def test_every_environment_name_is_a_setting_or_a_runtime_variable(
     known = {name.upper() for name in Settings.model_fields} | {
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_LOG_LEVEL",
-        # Read by Powertools itself (skylane/metrics.py, skylane/tracing.py).
+        # Read by Powertools itself (skylane/observability/metrics.py, skylane/observability/tracing.py).
         "POWERTOOLS_METRICS_NAMESPACE",
         "POWERTOOLS_TRACE_DISABLED",
         "AWS_REGION",
@@ -75,7 +75,7 @@ def test_every_environment_name_is_a_setting_or_a_runtime_variable(
 
 
 def test_the_light_function_and_the_router_share_one_timeout(template: dict[str, Any]) -> None:
-    from skylane.routing import LIGHT_FUNCTION_TIMEOUT_SECONDS
+    from skylane.jobs.routing import LIGHT_FUNCTION_TIMEOUT_SECONDS
 
     function = template["Resources"]["LightFunction"]["Properties"]
     assert function["Timeout"] == LIGHT_FUNCTION_TIMEOUT_SECONDS
@@ -90,8 +90,8 @@ def test_the_light_function_and_the_router_share_one_timeout(template: dict[str,
 
 
 def test_the_light_function_runs_what_the_light_lane_receives(template: dict[str, Any]) -> None:
-    from skylane.contracts import TASKS
-    from skylane.routing import route
+    from skylane.jobs.contracts import TASKS
+    from skylane.jobs.routing import route
 
     function = template["Resources"]["LightFunction"]["Properties"]
     names = set(template["Globals"]["Function"]["Environment"]["Variables"])
@@ -210,3 +210,28 @@ def test_a_worker_deployment_that_cannot_start_fails_and_rolls_back(
 ) -> None:
     configuration = template["Resources"]["WorkerService"]["Properties"]["DeploymentConfiguration"]
     assert configuration["DeploymentCircuitBreaker"] == {"Enable": True, "Rollback": True}
+
+
+@pytest.mark.parametrize(
+    ("snap_start", "apply_on"), [("true", "PublishedVersions"), ("false", "None")]
+)
+def test_snap_start_snapshots_published_versions_and_api_gateway_calls_their_alias(
+    template: dict[str, Any], snap_start: str, apply_on: str
+) -> None:
+    parameters = {"ApiSnapStart": snap_start}
+    function = template["Resources"]["ApiFunction"]["Properties"]
+    assert function["AutoPublishAlias"] == "live"
+    assert evaluate(function["SnapStart"]["ApplyOn"], template, parameters) == apply_on
+    resources = template["Resources"]
+    uri = evaluate(
+        resources["HttpApiIntegration"]["Properties"]["IntegrationUri"], template, parameters
+    )
+    allowed = evaluate(
+        resources["ApiFunctionInvokePermission"]["Properties"]["FunctionName"], template, parameters
+    )
+    # Only a published version is restored from a snapshot: the alias must be what is called.
+    alias = {"Ref": "ApiFunction.Alias"}
+    if snap_start == "true":
+        assert (uri, allowed) == (alias, alias)
+    else:
+        assert (uri, allowed) == ({"Fn::GetAtt": ["ApiFunction", "Arn"]}, {"Ref": "ApiFunction"})

@@ -9,9 +9,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, status
 
+from functions.api.batches import revoke_with_parts
 from functions.api.routes.status import link_report
-from skylane.jobs import JobAlreadyFinished, JobNotFound, JobRecord, JobStore
-from skylane.views import celery_view, rq_view
+from functions.api.views import celery_view, rq_view
+from skylane.jobs.store import JobAlreadyFinished, JobNotFound, JobRecord, JobStore
 
 router = APIRouter(tags=["status"])
 
@@ -35,7 +36,8 @@ def cancel_job(job_id: UUID) -> dict[str, Any]:
 
 def _revoke(job_id: UUID) -> JobRecord:
     try:
-        return JobStore.from_settings().revoke(str(job_id))
+        # A batch (a chord's body) takes its unfinished parts with it.
+        return revoke_with_parts(JobStore.from_settings(), str(job_id))
     except JobNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except JobAlreadyFinished as exc:

@@ -14,8 +14,8 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 
-from skylane.contracts import TASKS
-from skylane.states import JobState
+from skylane.jobs.contracts import TASKS
+from skylane.jobs.states import JobState
 
 router = APIRouter(include_in_schema=False)
 

@@ -10,15 +10,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, status
 
+from functions.api.job_listing import MAX_LIMIT, InvalidCursor, list_jobs
+from functions.api.job_logs import JobLogs, job_logs, log_groups
 from functions.api.routes.status import link_report, record_or_404
 from functions.api.schemas import JobDetail, JobList, JobSummary
-from skylane.aws import client
-from skylane.contracts import TASKS
-from skylane.job_listing import MAX_LIMIT, InvalidCursor, list_jobs
-from skylane.job_logs import JobLogs, job_logs, log_groups
-from skylane.settings import get_settings
-from skylane.states import JobState
-from skylane.views import detail_view, summary_view
+from functions.api.views import detail_view, summary_view
+from skylane.core.aws import client
+from skylane.core.settings import get_settings
+from skylane.jobs.contracts import TASKS
+from skylane.jobs.states import JobState
 
 router = APIRouter(tags=["status"])
 

@@ -10,11 +10,11 @@ from functions.api.schemas import (
     RedriveResult,
     UserActionRequest,
 )
-from skylane.aws import client
-from skylane.dead_letters import redrive
-from skylane.outages import unavailable_as
-from skylane.queues import dead_letter_pairs, queue_stats
-from skylane.user_actions import record_user_action
+from functions.api.user_actions import record_user_action
+from skylane.core.aws import client
+from skylane.core.outages import unavailable_as
+from skylane.queues.dead_letters import redrive
+from skylane.queues.stats import dead_letter_pairs, queue_stats
 
 # Messages moved per call: each is a send and a delete, and the call must end well within
 # API Gateway's 29 s. Call again for more.

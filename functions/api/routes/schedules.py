@@ -1,6 +1,6 @@
 """Schedules as data: the runtime schedules of the stack's group, and the template's, read-only.
 
-Thin: EventBridge calls live in skylane/runtime_schedules.py, runs in skylane/schedule_runs.py.
+Thin: EventBridge calls live in skylane/schedules/runtime.py, runs in skylane/schedules/runs.py.
 """
 
 import re
@@ -14,6 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from functions.api.schedule_schemas import (
+    TASK_KWARGS,
     ScheduleCreate,
     ScheduleDetail,
     ScheduleFields,
@@ -23,10 +24,14 @@ from functions.api.schedule_schemas import (
     kwargs_model,
 )
 from functions.api.schemas import JobSummary
-from skylane import runtime_schedules
-from skylane.contracts import TASKS
-from skylane.jobs import JobStore
-from skylane.runtime_schedules import (
+from functions.api.views import summary_view
+from skylane.jobs.contracts import TASKS
+from skylane.jobs.store import JobStore
+from skylane.schedules import runtime as runtime_schedules
+from skylane.schedules.expressions import ScheduleExpressionError
+from skylane.schedules.invocations import ScheduledInvocation, enqueue_scheduled
+from skylane.schedules.runs import Overlap, RunState, ScheduleRuns
+from skylane.schedules.runtime import (
     DISABLED,
     ENABLED,
     TEMPLATE_GROUP,
@@ -36,10 +41,6 @@ from skylane.runtime_schedules import (
     runtime_group,
     schedule_arn,
 )
-from skylane.schedule_expressions import ScheduleExpressionError
-from skylane.schedule_runs import Overlap, RunState, ScheduleRuns
-from skylane.scheduling import ScheduledInvocation, enqueue_scheduled
-from skylane.views import summary_view
 
 router = APIRouter(tags=["schedules"])
 
@@ -54,7 +55,7 @@ def _checked_kwargs(task: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """The task's kwargs as its job endpoint would accept them; 422 naming the field if not."""
     model = kwargs_model(task)
     if model is None or task not in TASKS:
-        known = ", ".join(sorted(TASKS))
+        known = ", ".join(sorted(TASK_KWARGS))
         raise RequestValidationError(
             [
                 {

@@ -5,10 +5,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, status
 
-from skylane.jobs import JobRecord, JobStore
-from skylane.settings import get_settings
-from skylane.uploads import presign_download
-from skylane.views import celery_view, rq_view
+from functions.api.upload_objects import presign_download
+from functions.api.views import celery_view, rq_view
+from skylane.core.settings import get_settings
+from skylane.jobs.store import JobRecord, JobStore
 
 router = APIRouter(tags=["status"])
 

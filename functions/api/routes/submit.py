@@ -17,14 +17,14 @@ from functions.api.schemas import (
     VideoAccepted,
     VideoProcessRequest,
 )
-from skylane import contracts
-from skylane.contracts import TaskSpec
-from skylane.idempotency import idempotent_job_id, request_fingerprint
-from skylane.jobs import JobRecord
-from skylane.logs import logger
-from skylane.submission import submit_job
-from skylane.uploads import require_upload
-from skylane.user_actions import record_user_action
+from functions.api.upload_objects import require_upload
+from functions.api.user_actions import record_user_action
+from skylane.jobs import contracts
+from skylane.jobs.contracts import TaskSpec
+from skylane.jobs.idempotency import idempotent_job_id, request_fingerprint
+from skylane.jobs.store import JobRecord
+from skylane.jobs.submission import submit_job
+from skylane.observability.logs import logger
 
 router = APIRouter(tags=["jobs"])
 

@@ -3,7 +3,7 @@
 from fastapi import APIRouter, status
 
 from functions.api.schemas import UploadRequest, UploadResponse
-from skylane.uploads import presign_upload
+from functions.api.upload_objects import presign_upload
 
 router = APIRouter(tags=["uploads"])
 

@@ -9,7 +9,7 @@ const DLQ_SUFFIX = "_dlq";
 // The detail searches CloudWatch Logs (FilterLogEvents, a low account-wide rate quota) at most
 // this often; the polls between ask for the record only (?logs=false).
 const LOGS_EVERY_MS = 10000;
-// The API searches up to 2 min past a job's end (skylane/job_logs.py AFTER_MARGIN); a search
+// The API searches up to 2 min past a job's end (functions/api/job_logs.py AFTER_MARGIN); a search
 // after that finds nothing new, so the page stops searching.
 const LOGS_SETTLED_MS = 150000;
 // GET /schedules reads every schedule from EventBridge: listed this often, and after an action.
@@ -129,18 +129,22 @@ function renderJobs(page) {
   $("newest").hidden = view.cursor === null;
 }
 
-function jobRow(job) {
-  const tr = el("tr");
-  tr.dataset.jobId = job.job_id;
-  const link = el("a", job.job_id.slice(0, 8), "job-link");
-  link.title = job.job_id;
+function jobLink(jobId, className = "job-link") {
+  const link = el("a", jobId.slice(0, 8), className);
+  link.title = jobId;
   link.href = "#";
   link.addEventListener("click", (event) => {
     event.preventDefault();
-    openDetail(job.job_id);
+    openDetail(jobId);
   });
+  return link;
+}
+
+function jobRow(job) {
+  const tr = el("tr");
+  tr.dataset.jobId = job.job_id;
   const idCell = el("td");
-  idCell.append(link);
+  idCell.append(jobLink(job.job_id));
   const stateCell = el("td");
   stateCell.append(el("span", job.state, `state state-${job.state}`));
   stateCell.className = "state-cell";
@@ -154,6 +158,10 @@ function jobRow(job) {
   }
   const actions = el("td");
   if (!FINAL.has(job.state)) actions.append(cancelButton(job.job_id));
+  if (job.parent_id) {
+    // A batch's part (its chord's body) or a chain's next step (the job that sent it).
+    idCell.append(" ", el("span", "parent", "muted"), " ", jobLink(job.parent_id, "parent-link"));
+  }
   tr.append(idCell, el("td", job.kind || job.task), el("td", job.queue), stateCell);
   tr.append(el("td", age(job.created_at), "num"), el("td", span(job.duration_seconds), "num"));
   tr.append(progressCell, actions);
@@ -265,10 +273,25 @@ function renderDetail(job) {
     ["duration", span(job.duration_seconds)], ["user", job.user_id],
   ];
   if (job.total) fields.push(["progress", `${job.current} / ${job.total}`]);
-  $("detail-fields").replaceChildren(
-    ...fields.filter(([, value]) => value !== null && value !== "").flatMap(([name, value]) => [
-      el("dt", name), el("dd", value),
-    ])
+  const items = fields.filter(([, value]) => value !== null && value !== "").flatMap(
+    ([name, value]) => [el("dt", name), el("dd", value)]
+  );
+  if (job.parent_id) {
+    const parent = el("dd");
+    parent.append(jobLink(job.parent_id, "parent-link"));
+    items.push(el("dt", "parent"), parent);
+  }
+  $("detail-fields").replaceChildren(...items);
+  // A batch (a chord's body): its parts, each linked to its own detail.
+  $("detail-parts-section").hidden = job.parts.length === 0;
+  $("detail-parts-done").textContent =
+    job.parts_done === null ? "" : `${job.parts_done} of ${job.parts.length} done`;
+  $("detail-parts").replaceChildren(
+    ...job.parts.map((partId) => {
+      const item = el("li");
+      item.append(jobLink(partId, "part-link"));
+      return item;
+    })
   );
   $("detail-inputs").textContent = JSON.stringify(job.inputs, null, 2);
   const failed = job.error !== null;

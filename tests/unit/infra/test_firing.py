@@ -8,7 +8,7 @@ import boto3
 
 from infra.function_runner import function_invoker
 from infra.schedules import Firing, find_schedule, load_template, read_schedules, render_payload
-from skylane.jobs import JobStore
+from skylane.jobs.store import JobStore
 from tests.unit.conftest import REGION
 
 DUE = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from infra.log_shipping import (
     stream_name,
     truncate,
 )
-from skylane.log_search import COMPONENTS, Component, to_millis
+from skylane.observability.log_search import COMPONENTS, Component, to_millis
 from tests.unit.logs_helpers import logs_client, make_log_groups
 
 GROUPS = {

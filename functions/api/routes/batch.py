@@ -1,0 +1,16 @@
+"""POST /process-batch: many files processed in parallel, then one summary (a Celery chord)."""
+
+from fastapi import APIRouter, status
+
+from functions.api.batches import submit_batch
+from functions.api.schemas import BatchAccepted, BatchRequest
+from functions.api.upload_objects import require_upload
+
+router = APIRouter(tags=["jobs"])
+
+
+@router.post("/process-batch", status_code=status.HTTP_202_ACCEPTED)
+def process_batch(request: BatchRequest) -> BatchAccepted:
+    keys = [require_upload(path) for path in request.file_paths]
+    batch = submit_batch(keys)
+    return BatchAccepted(message="Batch submitted", task_id=batch.job_id, parts=batch.parts)

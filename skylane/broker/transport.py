@@ -1,0 +1,159 @@
+"""kombu's SQS transport, made to keep polling through an outage.
+
+In kombu 5.7 a receive that fails (connection refused, timeout, an error page) reaches
+`_on_messages_ready` as something other than SQS's answer; the AttributeError it raises there
+ends that queue's polling loop for good, so after an outage the worker stays up but never takes
+another message. Here a failed receive counts as an empty one, and the queue is polled again
+after a growing pause (at most MAX_BACKOFF_SECONDS), so the worker resumes by itself.
+
+Refills in batches. kombu receives again as soon as one place in the prefetch window is free, so
+with prefetched messages a busy worker makes one ReceiveMessage per job. Here, while the worker
+still holds messages waiting for a pool process, it receives only once half the window's
+waiting places are free (`refill_batch`): the pool never idles for it, and each receive brings
+several messages.
+
+Gives messages back, not copies. kombu returns a held message (at a warm shutdown, or when a
+job's process died) by publishing a copy of it, while the original stays hidden until its
+visibility timeout and then runs again: with prefetched messages, a SIGTERM would queue every
+one of them twice. Here the original is made visible again at once (`_restore`).
+
+Deletes in batches. kombu deletes each acknowledged message at once, one DeleteMessage per job;
+here a worker's acknowledgements wait up to a second to go out ten to a DeleteMessageBatch
+(skylane/broker/deletes.py explains why the wait is safe). Only where the channel has an event
+loop: a worker's, whose prefork pool acknowledges on that loop's thread.
+"""
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from kombu.transport import SQS, TRANSPORT_ALIASES, virtual
+
+from skylane.broker.deletes import MAX_WAIT_SECONDS, DeleteBuffer
+from skylane.core.aws import client
+from skylane.observability.logs import logger
+
+ALIAS = "skylane-sqs"
+MAX_BACKOFF_SECONDS = 10.0
+# Transport option: the worker's prefetch multiplier, from which the channel tells the pool's
+# size apart from the waiting places in its prefetch window.
+PREFETCH_MULTIPLIER_OPTION = "skylane_prefetch_multiplier"
+SQS_MAX_MESSAGES = 10
+
+
+def refill_batch(prefetch_count: int, multiplier: int) -> int:
+    """How many free places in the prefetch window are worth a receive.
+
+    The window is multiplier x pool size; its places beyond the pool size hold messages
+    waiting for a free process. The batch is half of those places (at most SQS's ten per
+    receive): while fewer are free, the worker holds more messages than it has processes, so
+    no process waits for the receive. Multiplier 1 has no waiting places: one free place is
+    worth a receive, as in kombu.
+    """
+    if prefetch_count <= 0 or multiplier <= 1:
+        return 1
+    waiting_places = prefetch_count - prefetch_count // multiplier
+    return max(1, min(SQS_MAX_MESSAGES, waiting_places // 2))
+
+
+class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._failed_receives: dict[str, int] = {}
+        # The smallest prefetch count seen: Celery raises it for each ETA message it holds in
+        # memory (skylane sends none: retries wait on SQS), and those occupy no pool process.
+        self._base_prefetch = 0
+        self._deletes = DeleteBuffer(lambda: client("sqs"))
+        self._deletes_due = False
+
+    def _on_messages_ready(self, queue: str, qname: str, messages: Any) -> int:
+        if not isinstance(messages, dict):
+            failures = self._failed_receives.get(qname, 0) + 1
+            self._failed_receives[qname] = failures
+            logger.warning(
+                "SQS receive failed; polling again after a pause",
+                extra={"queue": qname, "consecutive_failures": failures},
+            )
+            return 0
+        self._failed_receives.pop(qname, None)
+        received: int = super()._on_messages_ready(queue, qname, messages)
+        return received
+
+    def _schedule_queue(self, queue: str) -> None:
+        prefetch = self.qos.prefetch_count or 0
+        if prefetch and (not self._base_prefetch or prefetch < self._base_prefetch):
+            self._base_prefetch = prefetch
+        free = self.qos.can_consume_max_estimate()
+        multiplier = int(self.transport_options.get(PREFETCH_MULTIPLIER_OPTION, 1))
+        if free and free < refill_batch(self._base_prefetch, multiplier):
+            # Room for a few messages only, and the pool is busy with those held: look again
+            # after the polling interval, with no request.
+            super()._loop1(queue)
+            return
+        super()._schedule_queue(queue)
+
+    def _loop1(self, queue: str, messages_fetched: Any = None) -> None:
+        failures = self._failed_receives.get(queue, 0)
+        if failures:
+            pause = min(0.5 * 2 ** (failures - 1), MAX_BACKOFF_SECONDS)
+            self.hub.call_later(pause, self._schedule_queue, queue)
+            return
+        super()._loop1(queue, messages_fetched)
+
+    def basic_ack(self, delivery_tag: Any, multiple: bool = False) -> None:
+        try:
+            message = self.qos.get(delivery_tag)
+        except KeyError:
+            super().basic_ack(delivery_tag, multiple)
+            return
+        info = getattr(message, "delivery_info", None) or {}
+        sqs_message, queue_url = info.get("sqs_message"), info.get("sqs_queue")
+        if self.hub is None or not sqs_message or not queue_url:
+            super().basic_ack(delivery_tag, multiple)
+            return
+        # The prefetch slot is free now, as kombu frees it once its DeleteMessage returns.
+        virtual.Channel.basic_ack(self, delivery_tag)
+        job_id = (getattr(message, "headers", None) or {}).get("id")
+        self._deletes.add(queue_url, sqs_message["ReceiptHandle"], job_id)
+        if len(self._deletes) and not self._deletes_due:
+            self._deletes_due = True
+            self.hub.call_later(MAX_WAIT_SECONDS, self._flush_deletes)
+
+    def _flush_deletes(self) -> None:
+        self._deletes_due = False
+        self._deletes.flush()
+
+    def close(self) -> None:
+        # A warm shutdown sends what is waiting: otherwise each of those messages would come
+        # back after its visibility timeout, to be received and dropped as finished.
+        self._flush_deletes()
+        super().close()
+
+    def _restore(self, message: Any, *args: Any, **kwargs: Any) -> None:
+        info = getattr(message, "delivery_info", None) or {}
+        sqs_message, queue_url = info.get("sqs_message"), info.get("sqs_queue")
+        if not sqs_message or not queue_url:
+            super()._restore(message, *args, **kwargs)
+            return
+        job_id = (getattr(message, "headers", None) or {}).get("id")
+        try:
+            client("sqs").change_message_visibility(
+                QueueUrl=queue_url,
+                ReceiptHandle=sqs_message["ReceiptHandle"],
+                VisibilityTimeout=0,
+            )
+        except (BotoCoreError, ClientError) as exc:
+            # Not lost: it comes back once its visibility timeout expires.
+            logger.warning(
+                "held message not given back; it returns after its visibility timeout",
+                extra={"queue_url": queue_url, "job_id": job_id, "error": str(exc)},
+            )
+            return
+        logger.info("held message given back to SQS", extra={"job_id": job_id})
+
+
+class Transport(SQS.Transport):  # type: ignore[misc]
+    Channel = Channel
+
+
+def register() -> None:
+    TRANSPORT_ALIASES[ALIAS] = f"{__name__}:Transport"

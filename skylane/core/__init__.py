@@ -1,0 +1,1 @@
+"""Settings, AWS clients, outages and the errors every component raises."""

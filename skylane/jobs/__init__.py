@@ -1,0 +1,1 @@
+"""Jobs: their contracts and states, the record and its store, idempotency, routing, submission."""

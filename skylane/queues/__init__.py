@@ -1,0 +1,1 @@
+"""The queues seen from outside: their statistics and their dead letters."""

@@ -1,0 +1,1 @@
+"""Schedules as data: EventBridge expressions, runtime schedules and their runs."""
