@@ -72,10 +72,8 @@ def delete_table(e: AwsEndpoint, s: LocalStack) -> Any:
     return e.client("dynamodb").delete_table(TableName="skylane-it-no-such-table")
 
 
-def delete_item(e: AwsEndpoint, s: LocalStack) -> Any:
-    return e.client("dynamodb").delete_item(
-        TableName=s.table, Key={"job_id": {"S": "least-privilege-no-such-job"}}
-    )
+def scan_table(e: AwsEndpoint, s: LocalStack) -> Any:
+    return e.client("dynamodb").scan(TableName=s.table, Limit=1)
 
 
 def get_item(e: AwsEndpoint, s: LocalStack) -> Any:
@@ -122,7 +120,8 @@ REFUSED: dict[str, dict[str, Call]] = {
         "read the reports bucket": s3_get("ReportsBucketName"),
         "send to the light queue": sqs_send("LightQueueUrl"),
         "delete a queue": delete_queue,
-        "delete a job record": delete_item,
+        # DeleteItem is granted: Celery deletes a chord's saved header group.
+        "scan the jobs table": scan_table,
         "create a schedule": create_schedule,
     },
     "SchedulerFunction": {
@@ -135,9 +134,10 @@ REFUSED: dict[str, dict[str, Call]] = {
     },
     "LightFunction": {
         "read uploads": s3_get("UploadsBucketName"),
-        "send to the high queue": sqs_send("HighQueueUrl"),
+        # Sending to the worker's queues is granted (chain steps, chord bodies).
+        "delete a queue": delete_queue,
         "send mail": send_mail,
-        "delete a job record": delete_item,
+        "scan the jobs table": scan_table,
     },
 }
 CASES = [
