@@ -16,7 +16,7 @@ from skylane_cli.stack_api import ApiError, StackApi
 ACTIONS = ("show", "create", "pause", "resume", "delete")
 
 
-def _json_object(text: str) -> dict[str, Any]:
+def json_object(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
@@ -43,7 +43,7 @@ def add_schedule_actions(actions: Any) -> None:
     create.add_argument(
         "--expression", required=True, help="cron(...), rate(...) or at(...), as EventBridge"
     )
-    create.add_argument("--kwargs", type=_json_object, default=None, help="a JSON object")
+    create.add_argument("--kwargs", type=json_object, default=None, help="a JSON object")
     create.add_argument("--timezone", default=None, help="an IANA time zone (default UTC)")
     create.add_argument("--overlap", choices=("allow", "skip"), default=None)
     create.add_argument("--paused", action="store_true", help="created paused")

@@ -23,18 +23,9 @@ from skylane_cli.schedule_commands import (
     ACTIONS,
     add_schedule_actions,
     fire_through_api,
+    json_object,
     run_schedule_action,
 )
-
-
-def _json_object(text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"not JSON: {error}") from error
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(f"expected a JSON object, got {text}")
-    return value
 
 
 def add_schedules_parser(commands: Any) -> None:
@@ -48,7 +39,7 @@ def add_schedules_parser(commands: Any) -> None:
     fire = actions.add_parser("fire", help="fire one schedule now, as EventBridge would")
     fire.add_argument("name", help="the schedule's name (its event id in template.yaml)")
     fire.add_argument(
-        "--kwargs", type=_json_object, default=None, help="the task's kwargs, a JSON object"
+        "--kwargs", type=json_object, default=None, help="the task's kwargs, a JSON object"
     )
     fire.add_argument(
         "--stack", default=None, help="fire through this deployed stack's function instead"
