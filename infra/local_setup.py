@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from infra.emulator import AwsEndpoint
 from infra.images.build import host_architecture
-from infra.schedules import SCHEDULER_EVENT, read_schedules
+from infra.schedules import SCHEDULER_EVENT, ScheduleDefinition, read_schedules
 from infra.template import TEMPLATE_PATH, DeployedStack, deploy, load_template
 
 if TYPE_CHECKING:
@@ -94,6 +94,20 @@ def create_schedule_groups(endpoint: AwsEndpoint, stack: DeployedStack) -> None:
             scheduler.create_schedule_group(Name=name)
 
 
+def _created_by_cloudformation(
+    scheduler: Any, stack: DeployedStack, schedule: ScheduleDefinition
+) -> bool:
+    """Whether the emulator's CloudFormation made this schedule (SAM's <Function><Event>)."""
+    name = stack.physical_ids.get(f"{schedule.function}{schedule.name}")
+    if not name:
+        return False
+    try:
+        scheduler.get_schedule(Name=name, GroupName=schedule.group)
+    except scheduler.exceptions.ResourceNotFoundException:
+        return False
+    return True
+
+
 def create_template_schedules(endpoint: AwsEndpoint, stack: DeployedStack) -> None:
     """The template's ScheduleV2 events as Scheduler schedules, which moto's CFN does not create.
 
@@ -105,6 +119,8 @@ def create_template_schedules(endpoint: AwsEndpoint, stack: DeployedStack) -> No
     for schedule in read_schedules(load_template()):
         if schedule.event_type != SCHEDULER_EVENT:
             continue
+        if _created_by_cloudformation(scheduler, stack, schedule):
+            continue  # MiniStack's, disabled there: a second, enabled copy would fire too
         function_arn = functions.get_function(FunctionName=stack.physical_ids[schedule.function])[
             "Configuration"
         ]["FunctionArn"]
@@ -123,7 +139,7 @@ def create_template_schedules(endpoint: AwsEndpoint, stack: DeployedStack) -> No
                 "Input": schedule.input or "{}",
             },
         }
-        # One the emulator's CloudFormation created (MiniStack, disabled there) stays as it is.
+        # One made for this stack before (a reused stack) stays as it is.
         with contextlib.suppress(scheduler.exceptions.ConflictException):
             scheduler.create_schedule(**request)
 

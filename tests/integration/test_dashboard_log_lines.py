@@ -15,9 +15,9 @@ pytestmark = pytest.mark.integration
 EMAIL = {"email": "user@example.com", "subject": "Detail", "body": "Hello"}
 
 
-def detail_with_line(api_url: str, job_id: str, component: str, message: str) -> dict[str, Any]:
-    """GET /jobs/{id} until it lists ``message`` of ``component``: the shipping of the
-    children's lines is about a second behind them."""
+def detail_with_lines(api_url: str, job_id: str, *wanted: tuple[str, str]) -> dict[str, Any]:
+    """GET /jobs/{id} until it lists each (component, message) wanted: each child ships its
+    own lines, about a second behind them, so one child's may arrive before another's."""
     deadline = time.monotonic() + 30
     while True:
         answer = httpx.get(f"{api_url}/jobs/{job_id}", timeout=30)
@@ -25,9 +25,10 @@ def detail_with_line(api_url: str, job_id: str, component: str, message: str) ->
         detail: dict[str, Any] = answer.json()
         lines = detail["logs"]
         assert lines is not None, detail["logs_reason"]
-        if any((e["component"], e["message"]) == (component, message) for e in lines):
+        seen = {(e["component"], e["message"]) for e in lines}
+        if seen.issuperset(wanted):
             return detail
-        assert time.monotonic() < deadline, f"no {component} line {message!r}; saw {lines}"
+        assert time.monotonic() < deadline, f"not all of {wanted} yet; saw {lines}"
         time.sleep(0.5)
 
 
@@ -38,7 +39,9 @@ def test_a_finished_jobs_detail_shows_its_api_and_worker_lines_in_time_order(
     job_id = submit(local_stack.api_url, "/send-email", EMAIL)
     assert follow(local_stack.api_url, job_id).final["state"] == "SUCCESS"
 
-    detail = detail_with_line(local_stack.api_url, job_id, "worker", "job finished")
+    detail = detail_with_lines(
+        local_stack.api_url, job_id, ("api", "job accepted"), ("worker", "job finished")
+    )
 
     lines = detail["logs"]
     said = [(e["component"], e["level"], e["message"]) for e in lines]

@@ -77,17 +77,25 @@ def shipped(local_stack: LocalStack, group_output: str, job_id: str) -> list[dic
 
 
 def wait_until_shipped(
-    local_stack: LocalStack, job_id: str, text: str, timeout: float = 30
+    local_stack: LocalStack,
+    job_id: str,
+    text: str,
+    timeout: float = 30,
+    group_output: str = "WorkerLogGroupName",
 ) -> None:
-    """Lines reach CloudWatch Logs a second or so after they are printed."""
+    """Lines reach CloudWatch Logs a second or so after they are printed, each child's on
+    its own: the worker's may be there before the API's."""
     wait_until(
-        lambda: any(
-            text in e["message"] for e in shipped(local_stack, "WorkerLogGroupName", job_id)
-        ),
+        lambda: any(text in e["message"] for e in shipped(local_stack, group_output, job_id)),
         timeout,
-        f"a worker line with {text!r} of job {job_id} in CloudWatch Logs",
+        f"a line with {text!r} of job {job_id} in {group_output}",
         interval=0.2,
     )
+
+
+def wait_until_accepted_and_finished_shipped(local_stack: LocalStack, job_id: str) -> None:
+    wait_until_shipped(local_stack, job_id, '"job accepted"', group_output="ApiLogGroupName")
+    wait_until_shipped(local_stack, job_id, '"job finished"')
 
 
 def messages(lines: list[Printed]) -> list[tuple[str, str]]:
@@ -100,7 +108,7 @@ def test_a_jobs_lines_from_api_and_worker_are_printed_in_time_order(
 ) -> None:
     job_id = submit(local_stack.api_url, "/send-email", EMAIL)
     assert follow(local_stack.api_url, job_id).final["state"] == "SUCCESS"
-    wait_until_shipped(local_stack, job_id, '"job finished"')
+    wait_until_accepted_and_finished_shipped(local_stack, job_id)
 
     done = skylane_logs(local_stack, job_id)
 
@@ -120,7 +128,7 @@ def test_the_shipped_lines_are_in_the_emulators_log_groups_with_aws_stream_names
 ) -> None:
     job_id = submit(local_stack.api_url, "/send-email", EMAIL)
     assert follow(local_stack.api_url, job_id).final["state"] == "SUCCESS"
-    wait_until_shipped(local_stack, job_id, '"job finished"')
+    wait_until_accepted_and_finished_shipped(local_stack, job_id)
 
     api_events = shipped(local_stack, "ApiLogGroupName", job_id)
     worker_events = shipped(local_stack, "WorkerLogGroupName", job_id)
