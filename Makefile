@@ -82,7 +82,7 @@ unit: install sam-cli
 	$(RUN) pytest -m "not integration" -q
 
 integration: install browser ministack
-	$(RUN) pytest -m integration -q
+	$(RUN) pytest -m integration -q $(INTEGRATION_WORKERS)
 	SKYLANE_EMULATOR=ministack $(RUN) pytest -m "integration and every_emulator" -q
 
 # The dashboard's browser test drives Debian's chromium through Playwright (no browser
@@ -99,10 +99,15 @@ browser:
 test: lint sam-cli browser image-tools ministack
 	$(WITH_ENGINE) $(MAKE) --no-print-directory suites
 
+# Two pytest-xdist workers, each with a stack of its own: most integration tests wait on
+# queues, schedules and containers, so two share the cores well (tests/integration/conftest.py
+# keeps a file's tests, and those of one build directory, on one worker).
+INTEGRATION_WORKERS ?= -n 2 --dist loadgroup
+
 suites:
 	$(RUN) python -m infra.images
 	$(RUN) pytest -m "not integration" -q
-	$(RUN) pytest -m integration -q
+	$(RUN) pytest -m integration -q $(INTEGRATION_WORKERS)
 	SKYLANE_EMULATOR=ministack $(RUN) pytest -m "integration and every_emulator" -q
 
 # Containers: Debian's Docker engine, debootstrap for the stand-in base images and qemu-user
