@@ -16,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from skylane.core import dynamodb_items
 from skylane.core.aws import client
 from skylane.core.outages import unavailable_as
 from skylane.core.settings import get_settings
@@ -59,8 +60,8 @@ class CanvasRecords:
                 )
                 .get("Item")
             )
-        value = (item or {}).get("kv")
-        return value["S"] if value else None
+        value = dynamodb_items.from_item(item or {}).get("kv")
+        return str(value) if value is not None else None
 
     def delete_value(self, key: str) -> None:
         with unavailable_as("DynamoDB"):
@@ -165,4 +166,4 @@ class CanvasRecords:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return 0
             raise
-        return int(response["Attributes"]["chord_done"]["N"])
+        return int(dynamodb_items.from_item(response["Attributes"])["chord_done"])

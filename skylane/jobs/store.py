@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from skylane.core import dynamodb_items
 from skylane.core.aws import client
 from skylane.core.outages import unavailable_as
 from skylane.core.settings import get_settings
@@ -70,43 +71,41 @@ class JobRecord:
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> "JobRecord":
-        def text(name: str) -> str | None:
-            value = item.get(name)
-            return value["S"] if value else None
+        values = dynamodb_items.from_item(item)
 
-        def number(name: str) -> int | None:
-            value = item.get(name)
-            return int(value["N"]) if value else None
+        def whole(name: str) -> int | None:
+            value = values.get(name)
+            return int(value) if value is not None else None
 
         def decoded(name: str) -> Any:
-            raw = text(name)
+            raw = values.get(name)
             return json.loads(raw) if raw is not None else None
 
         return cls(
-            job_id=item["job_id"]["S"],
-            task=text("task") or "",
-            kind=text("kind") or "",
-            queue=text("queue") or "",
-            state=JobState(text("state") or JobState.PENDING),
-            created_at=text("created_at") or "",
+            job_id=values["job_id"],
+            task=values.get("task") or "",
+            kind=values.get("kind") or "",
+            queue=values.get("queue") or "",
+            state=JobState(values.get("state") or JobState.PENDING),
+            created_at=values.get("created_at") or "",
             inputs=decoded("inputs") or {},
-            user_id=text("user_id"),
-            started_at=text("started_at"),
-            last_started_at=text("last_started_at"),
-            ended_at=text("ended_at"),
-            attempts=number("attempts") or 0,
-            current=number("current"),
-            total=number("total"),
+            user_id=values.get("user_id"),
+            started_at=values.get("started_at"),
+            last_started_at=values.get("last_started_at"),
+            ended_at=values.get("ended_at"),
+            attempts=whole("attempts") or 0,
+            current=whole("current"),
+            total=whole("total"),
             result=decoded("result"),
-            error=text("error"),
-            request_hash=text("request_hash"),
-            lost=bool(item.get("lost", {}).get("BOOL", False)),
-            schedule=text("schedule"),
-            parent_id=text("parent_id"),
-            group_id=text("group_id"),
-            parts=[part["S"] for part in item.get("parts", {}).get("L", [])],
-            chord_size=number("chord_size"),
-            chord_done=number("chord_done"),
+            error=values.get("error"),
+            request_hash=values.get("request_hash"),
+            lost=bool(values.get("lost", False)),
+            schedule=values.get("schedule"),
+            parent_id=values.get("parent_id"),
+            group_id=values.get("group_id"),
+            parts=list(values.get("parts", [])),
+            chord_size=whole("chord_size"),
+            chord_done=whole("chord_done"),
         )
 
 
@@ -140,29 +139,27 @@ class JobStore:
         request_hash fingerprints the request that created the job (idempotent submissions).
         """
         now = utcnow()
-        item: dict[str, Any] = {
-            "job_id": {"S": job_id},
-            "day_shard": {"S": day_shard(now.date(), job_id)},
-            "task": {"S": task},
-            "kind": {"S": kind},
-            "queue": {"S": queue},
-            "state": {"S": JobState.PENDING.value},
-            "created_at": {"S": iso(now)},
-            "updated_at": {"S": iso(now)},
-            "inputs": {"S": json.dumps(inputs, sort_keys=True)},
-            "attempts": {"N": "0"},
-            "expires_at": {"N": str(int((now + self.ttl).timestamp()))},
-        }
-        if user_id is not None:
-            item["user_id"] = {"S": user_id}
-        if request_hash is not None:
-            item["request_hash"] = {"S": request_hash}
-        if schedule is not None:
-            item["schedule"] = {"S": schedule}
-        if parent_id:
-            item["parent_id"] = {"S": parent_id}
-        if group_id:
-            item["group_id"] = {"S": group_id}
+        item = dynamodb_items.to_item(
+            {
+                "job_id": job_id,
+                "day_shard": day_shard(now.date(), job_id),
+                "task": task,
+                "kind": kind,
+                "queue": queue,
+                "state": JobState.PENDING.value,
+                "created_at": iso(now),
+                "updated_at": iso(now),
+                "inputs": json.dumps(inputs, sort_keys=True),
+                "attempts": 0,
+                "expires_at": int((now + self.ttl).timestamp()),
+                "user_id": user_id,
+                "request_hash": request_hash,
+                "schedule": schedule,
+                # An empty link is no link (a message's empty header).
+                "parent_id": parent_id or None,
+                "group_id": group_id or None,
+            }
+        )
         try:
             with unavailable_as("DynamoDB"):
                 client("dynamodb").put_item(
@@ -477,7 +474,8 @@ class JobStore:
             if not _condition_failed(exc):
                 raise
             old = _old_item(exc)
-            if raise_if_revoked and old.get("state", {}).get("S") == JobState.REVOKED.value:
+            state = dynamodb_items.from_item(old).get("state")
+            if raise_if_revoked and state == JobState.REVOKED.value:
                 raise JobRevoked(job_id) from exc
             return False
         return True
