@@ -30,10 +30,8 @@ from infra.function_runner import (
 from infra.processes import LIGHT_FUNCTION, LIGHT_READY
 from infra.schedules import load_template
 from skylane.core.aws import client
+from skylane.core.limits import SQS_BATCH_LIMIT
 
-# SQS answers at most ten messages a receive (and the event source's BatchSize is at most 10
-# for a standard queue with no batching window beyond that).
-SQS_MAX_MESSAGES = 10
 # Shorter than the 20 s Lambda uses: a stopping stack never waits long for a receive to end.
 LONG_POLL_SECONDS = 5
 ERROR_PAUSE_SECONDS = 1.0
@@ -62,7 +60,8 @@ def sqs_event_batch_size(template: Mapping[str, Any], function: str) -> int:
     events = template["Resources"][function]["Properties"].get("Events", {})
     for event in events.values():
         if event.get("Type") == "SQS":
-            return min(int(event["Properties"].get("BatchSize", 10)), SQS_MAX_MESSAGES)
+            # One receive answers at most SQS's batch limit, whatever the BatchSize says.
+            return min(int(event["Properties"].get("BatchSize", 10)), SQS_BATCH_LIMIT)
     raise ValueError(f"{function} has no SQS event in the template")
 
 

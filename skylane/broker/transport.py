@@ -30,6 +30,7 @@ from kombu.transport import SQS, TRANSPORT_ALIASES, virtual
 
 from skylane.broker.deletes import MAX_WAIT_SECONDS, DeleteBuffer
 from skylane.core.aws import client
+from skylane.core.limits import SQS_BATCH_LIMIT
 from skylane.observability.logs import logger
 
 ALIAS = "skylane-sqs"
@@ -37,7 +38,6 @@ MAX_BACKOFF_SECONDS = 10.0
 # Transport option: the worker's prefetch multiplier, from which the channel tells the pool's
 # size apart from the waiting places in its prefetch window.
 PREFETCH_MULTIPLIER_OPTION = "skylane_prefetch_multiplier"
-SQS_MAX_MESSAGES = 10
 
 
 def refill_batch(prefetch_count: int, multiplier: int) -> int:
@@ -52,7 +52,7 @@ def refill_batch(prefetch_count: int, multiplier: int) -> int:
     if prefetch_count <= 0 or multiplier <= 1:
         return 1
     waiting_places = prefetch_count - prefetch_count // multiplier
-    return max(1, min(SQS_MAX_MESSAGES, waiting_places // 2))
+    return max(1, min(SQS_BATCH_LIMIT, waiting_places // 2))
 
 
 class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types

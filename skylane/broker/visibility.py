@@ -23,13 +23,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from celery import bootsteps
 
 from skylane.core.aws import client
+from skylane.core.limits import SQS_BATCH_LIMIT
 from skylane.core.settings import get_settings
 from skylane.jobs.contracts import TASKS
 from skylane.observability.logs import logger
 
 HEARTBEATS_PER_TIMEOUT = 3
-# ChangeMessageVisibilityBatch takes at most ten entries.
-SQS_BATCH_SIZE = 10
 
 
 @dataclass(frozen=True)
@@ -104,8 +103,8 @@ def extend(
     job_ids = job_ids or {}
     extended = 0
     for queue_url, handles in due.items():
-        for start in range(0, len(handles), SQS_BATCH_SIZE):
-            batch = handles[start : start + SQS_BATCH_SIZE]
+        for start in range(0, len(handles), SQS_BATCH_LIMIT):
+            batch = handles[start : start + SQS_BATCH_LIMIT]
             entries = [
                 {"Id": str(n), "ReceiptHandle": handle, "VisibilityTimeout": visibility_timeout}
                 for n, handle in enumerate(batch)

@@ -18,13 +18,11 @@ from botocore.exceptions import ClientError
 
 from skylane.core import dynamodb_items
 from skylane.core.aws import client
+from skylane.core.limits import DYNAMODB_BATCH_GET_LIMIT
 from skylane.core.outages import unavailable_as
 from skylane.core.settings import get_settings
 from skylane.jobs.states import JobState
 from skylane.jobs.store import day_shard, iso, utcnow
-
-# BatchGetItem's limit per request.
-BATCH_GET_LIMIT = 100
 
 
 class CanvasRecords:
@@ -77,10 +75,13 @@ class CanvasRecords:
         """Job records by id (BatchGetItem, strongly consistent); missing ids are left out."""
         wanted = list(dict.fromkeys(job_ids))
         found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(wanted), BATCH_GET_LIMIT):
+        for start in range(0, len(wanted), DYNAMODB_BATCH_GET_LIMIT):
             request: dict[str, Any] = {
                 self.table_name: {
-                    "Keys": [{"job_id": {"S": i}} for i in wanted[start : start + BATCH_GET_LIMIT]],
+                    "Keys": [
+                        {"job_id": {"S": i}}
+                        for i in wanted[start : start + DYNAMODB_BATCH_GET_LIMIT]
+                    ],
                     "ConsistentRead": True,
                 }
             }

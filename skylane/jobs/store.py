@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from skylane.core import dynamodb_items
 from skylane.core.aws import client
+from skylane.core.limits import DYNAMODB_BATCH_GET_LIMIT
 from skylane.core.outages import unavailable_as
 from skylane.core.settings import get_settings
 from skylane.jobs.contracts import TASKS
@@ -487,10 +488,6 @@ def kind_of(task: str) -> str:
     return spec.kind if spec else task.rsplit(".", 1)[-1]
 
 
-# BatchGetItem's limit of keys per request.
-_BATCH_GET_KEYS = 100
-
-
 def get_records(table_name: str, job_ids: list[str], consistent: bool = True) -> list[JobRecord]:
     """The records of `job_ids` in that order (BatchGetItem); ids without a record are left out.
 
@@ -500,10 +497,13 @@ def get_records(table_name: str, job_ids: list[str], consistent: bool = True) ->
     found: dict[str, JobRecord] = {}
     unique = list(dict.fromkeys(job_ids))
     with unavailable_as("DynamoDB"):
-        for start in range(0, len(unique), _BATCH_GET_KEYS):
+        for start in range(0, len(unique), DYNAMODB_BATCH_GET_LIMIT):
             request: dict[str, Any] = {
                 table_name: {
-                    "Keys": [{"job_id": {"S": j}} for j in unique[start : start + _BATCH_GET_KEYS]],
+                    "Keys": [
+                        {"job_id": {"S": j}}
+                        for j in unique[start : start + DYNAMODB_BATCH_GET_LIMIT]
+                    ],
                     "ConsistentRead": consistent,
                 }
             }

@@ -17,12 +17,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from skylane.core.limits import SQS_BATCH_LIMIT
 from skylane.jobs.contracts import TASKS
 
 # Long enough to receive the whole DLQ before the first message reappears.
 PEEK_VISIBILITY_SECONDS = 30
-# SQS's limit for receive, send-batch and change-visibility-batch calls.
-SQS_BATCH_SIZE = 10
 
 
 @dataclass(frozen=True)
@@ -59,7 +58,7 @@ def _receive_batches(sqs: Any, queue_url: str, visibility: int) -> Iterator[list
     while True:
         messages = sqs.receive_message(
             QueueUrl=queue_url,
-            MaxNumberOfMessages=SQS_BATCH_SIZE,
+            MaxNumberOfMessages=SQS_BATCH_LIMIT,
             VisibilityTimeout=visibility,
             WaitTimeSeconds=0,
             AttributeNames=["ApproximateReceiveCount"],
@@ -71,10 +70,10 @@ def _receive_batches(sqs: Any, queue_url: str, visibility: int) -> Iterator[list
 
 
 def _release(sqs: Any, queue_url: str, messages: list[dict[str, Any]]) -> None:
-    for start in range(0, len(messages), SQS_BATCH_SIZE):
+    for start in range(0, len(messages), SQS_BATCH_LIMIT):
         entries = [
             {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-            for n, m in enumerate(messages[start : start + SQS_BATCH_SIZE])
+            for n, m in enumerate(messages[start : start + SQS_BATCH_LIMIT])
         ]
         sqs.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)
 
