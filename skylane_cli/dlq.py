@@ -4,7 +4,7 @@
 ``skylane dlq redrive QUEUE [--job-id ID ...]``  back to its queue (all, or those jobs)
 
 QUEUE is any queue of the stack that has a dead-letter queue: the stack's outputs name them
-(``<Name>QueueUrl`` and ``<Name>DeadLetterQueueUrl``, found as ``skylane queues`` finds them),
+(``<Name>QueueUrl`` and ``<Name>DeadLetterQueueUrl``, paired by skylane/queues/pairs.py),
 so high, default, light and whatever the template adds next. ``list`` also shows a dead-letter
 queue without a queue of its own (schedule: EventBridge's undeliverable events), which has
 nowhere to be redriven to.
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from skylane.queues.dead_letters import DeadLetter, list_dead_letters, redrive
+from skylane.queues.pairs import dead_letter_pairs, from_settings, from_stack_outputs
 from skylane_cli.common import CommandError, add_target_arguments, target_from
 
 
@@ -49,15 +50,13 @@ def add_dlq_parser(commands: Any) -> None:
 
 
 def _from_environment() -> list[DeadLetterQueue]:
-    from skylane.queues.stats import dead_letter_pairs
-
-    return [DeadLetterQueue(name, url, dlq) for name, (url, dlq) in dead_letter_pairs().items()]
+    pairs = dead_letter_pairs(from_settings())
+    return [DeadLetterQueue(name, url, dlq) for name, (url, dlq) in pairs.items()]
 
 
 def dead_letter_queues(args: argparse.Namespace) -> tuple[Any, list[DeadLetterQueue]]:
     """An SQS client for the chosen stack, and every dead-letter queue it has."""
     from infra.stack_state import StackNotRunning
-    from skylane_cli.queues import queues_of
 
     try:
         target = target_from(args)
@@ -74,7 +73,7 @@ def dead_letter_queues(args: argparse.Namespace) -> tuple[Any, list[DeadLetterQu
         return sqs, _from_environment()
     found = [
         DeadLetterQueue(queue.name, queue.url, queue.dead_letter_url)
-        for queue in queues_of(target.outputs)
+        for queue in from_stack_outputs(target.outputs)
         if queue.dead_letter_url
     ]
     if not found:
