@@ -1,4 +1,4 @@
-"""Live queue statistics straight from SQS (what RQ's len(queue) gave the seed)."""
+"""Live queue statistics straight from SQS: waiting, in flight and delayed, per queue (RQ's len(queue))."""
 
 from dataclasses import dataclass
 
