@@ -1,17 +1,8 @@
-"""``skylane dlq``: what sits in a dead-letter queue, and sending it back after a fix.
+"""``skylane dlq list [QUEUE]`` / ``redrive QUEUE [--job-id ID ...]``: the dead-letter queues.
 
-``skylane dlq list [QUEUE]``                     each message: job id, task, receives, reason
-``skylane dlq redrive QUEUE [--job-id ID ...]``  back to its queue (all, or those jobs)
-
-QUEUE is any queue of the stack that has a dead-letter queue: the stack's outputs name them
-(``<Name>QueueUrl`` and ``<Name>DeadLetterQueueUrl``, paired by skylane/queues/pairs.py),
-so high, default, light and whatever the template adds next. ``list`` also shows a dead-letter
-queue without a queue of its own (schedule: EventBridge's undeliverable events), which has
-nowhere to be redriven to.
-
-The stack is the local one (.local/stack.json, written by make up) or ``--stack NAME``'s, like
-every other command; with neither, the queues that HIGH_DLQ_URL, LIGHT_DLQ_URL ... name in the
-environment (a deployed container's own). Wired into skylane_cli/main.py as the ``dlq`` command.
+QUEUE is any queue of the stack with a dead-letter queue (paired by skylane/queues/pairs.py);
+``list`` also shows one without a queue of its own (schedule), which cannot be redriven. With
+no local stack and no ``--stack``, the queues the environment's ``*_DLQ_URL`` name.
 """
 
 import argparse

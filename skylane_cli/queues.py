@@ -1,9 +1,8 @@
 """``skylane queues``: each queue's depth, in flight, delayed and dead-letter counts.
 
-Read straight from SQS. The queues are whatever the stack's outputs name: ``<Name>QueueUrl``
-and ``<Name>DeadLetterQueueUrl`` (HighQueueUrl, HighDeadLetterQueueUrl, ...), so a queue added
-to the template shows up here with no change. A dead-letter queue without a queue of its own
-(ScheduleDeadLetterQueueUrl: EventBridge's failed deliveries) is a row with only that count.
+The queues are whatever the stack's outputs name (skylane/queues/pairs.py), so a queue added to
+the template shows up with no change; a dead-letter queue of no queue (schedule) is a row with
+only that count.
 """
 
 import argparse

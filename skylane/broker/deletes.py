@@ -1,11 +1,8 @@
 """Acknowledged SQS messages, deleted ten at a time (DeleteMessageBatch) instead of one by one.
 
-kombu deletes each message as its job is acknowledged: one DeleteMessage per job. A worker
-acknowledges after the job (acks_late), when the job's record is already final, so a delete that
-waits a moment costs nothing: if the worker dies before it is sent, SQS gives the message back
-after its visibility timeout and the worker drops it as already finished (skylane/broker/backend.py).
-So the worker's channel collects receipt handles here and sends them when a queue has ten, or
-when the oldest has waited MAX_WAIT_SECONDS, or when the channel closes.
+A worker's channel collects receipt handles and sends them when a queue has ten, when the
+oldest has waited MAX_WAIT_SECONDS, or when the channel closes. The wait is safe because a
+message that comes back runs nothing (README: *How jobs run*).
 """
 
 from collections.abc import Callable

@@ -1,12 +1,8 @@
 """Canvas state in the job table: saved groups, chord counters, the records of a chord's jobs.
 
-Celery's key-value backends keep three kinds of keys (``BaseKeyValueStoreBackend``): task
-results, saved groups (``celery-taskset-meta-<id>``) and chord counters
-(``chord-unlock-<id>``). Task results are skylane's job records already. A saved group is an
-item of its own (its id is the key; it has no ``day_shard``, so listings never see it). A
-chord's counter lives on the record of the chord's body (the job a client follows): one
-conditional ``ADD`` per finished part, refused when that part was counted already, so a part
-delivered twice counts once and ``/task/{body}`` reads its progress in the same item.
+A saved group is an item of its own (no ``day_shard``, so listings never see it). A chord's
+counter is on its body's record: one conditional ``ADD`` per part, refused for a part already
+counted, so ``/task/{body}`` reads the progress in the same item.
 """
 
 import json

@@ -2,8 +2,7 @@
 
 Producers send tasks by name and never import worker code; the worker registers an
 implementation for every name here (a test holds the two together). Time limits live here
-because the worker stops extending a job message's visibility at its task's hard limit
-(skylane/broker/visibility.py), whichever process reads the message.
+because the heartbeat stops at a task's hard limit, whichever process reads the message.
 """
 
 from dataclasses import dataclass

@@ -1,10 +1,8 @@
 """The job store: one DynamoDB item per job, written by the API and updated by the worker.
 
-Every update is a single conditional UpdateItem, so concurrent writers (a duplicate delivery, a
-late progress write racing the final state) can never move a job backwards:
-- nothing overwrites a final state (SUCCESS, FAILURE, REVOKED);
-- progress only moves forward within an attempt (a new attempt starts its own count).
-JSON-valued fields (inputs, result, meta) are stored as JSON strings: DynamoDB has no floats.
+Every update is one conditional UpdateItem, so concurrent writers never move a job backwards:
+nothing overwrites a final state, and progress only moves forward within an attempt. JSON
+values (inputs, result, meta) are stored as JSON strings: DynamoDB has no floats.
 """
 
 import hashlib

@@ -1,15 +1,8 @@
 """What sits in a dead-letter queue, and sending it back to its queue after a fix.
 
-SQS moves a message to a queue's DLQ once it has been received MaxReceiveCount times without
-being deleted: a body that is no task (garbage, or a task name no worker registers), or a job
-whose worker died every time it ran it. The worker never deletes what it rejects (kombu leaves
-rejected messages alone on a queue with a redrive policy), so nothing skips this path.
-
-Listing does not consume: every message is received with a short visibility timeout and made
-visible again at once. Redriving sends each body back to the source queue, then deletes it
-from the DLQ (SQS's StartMessageMoveTask would do the same on AWS, but emulators lack it, and
-this way one code path serves both). A message is deleted only after its copy was sent, so an
-interrupted redrive may duplicate a message but never loses one.
+Listing does not consume: each message is received with a short visibility timeout and made
+visible again at once. A redrive sends each body back, then deletes it from the DLQ (not SQS's
+StartMessageMoveTask, which emulators lack): an interrupted redrive may duplicate, never lose.
 """
 
 import json

@@ -1,10 +1,8 @@
 """A runtime schedule's runs: its overlap policy, run count, last run and recent run ids.
 
 One item per schedule in the jobs table, keyed ``schedule#<group>/<name>`` (no job id looks
-like that, and the item has none of the indexes' keys, so no job listing sees it). Every run
-claims the item with a conditional write on its version, so two deliveries at once cannot both
-start a run: the loser reads the item again and decides anew (``skip``: the winner's run is
-going, so it is dropped).
+like that, and no index sees it). Each run claims it with a conditional write on its version,
+so of two deliveries at once one starts the run and the other reads again and decides anew.
 """
 
 from dataclasses import dataclass
