@@ -1,14 +1,8 @@
 """``python -m infra.light_lane_runner``: Lambda's SQS event source for the local stack.
 
-On AWS, Lambda polls the light queue and invokes LightFunction with batches of records
-(template.yaml: LightFunction's SQS event). moto cannot run Lambda code (the template
-disables the mapping in the local stage), so this process does the polling: it long-polls the
-queue, builds the exact event Lambda would (records with receipt handles, attributes and
-message attributes), calls the function's handler in-process with the environment the template
-gives the function (the parent sets it), then deletes the records the handler did not report
-as batch item failures. Failed records are left alone: they reappear after the queue's
-visibility timeout and SQS's redrive policy moves them to the light DLQ after maxReceiveCount
-receives, as on AWS.
+moto cannot run Lambda code, so this process long-polls the light queue, builds the exact event
+Lambda would, calls LightFunction's handler in-process, and deletes the records not reported as
+batch item failures; the others reappear and are redriven to the DLQ as on AWS.
 """
 
 import argparse
