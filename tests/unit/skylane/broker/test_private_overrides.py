@@ -5,6 +5,7 @@ fails first, naming the method, when an upgrade moves or reshapes one.
 """
 
 import inspect
+from types import SimpleNamespace
 
 import pytest
 from celery.backends.base import BaseKeyValueStoreBackend
@@ -95,4 +96,17 @@ def test_every_private_override_is_checked_here(base: type) -> None:
     assert overridden <= checked, (
         f"{module} overrides private {sorted(overridden - checked)} of {base.__qualname__} "
         "without a shape check: add them to OVERRIDDEN"
+    )
+
+
+def test_the_qos_attributes_the_heartbeat_reads_are_still_there() -> None:
+    # skylane/broker/visibility.py reads the unacknowledged deliveries and the acknowledged
+    # ones not yet forgotten straight from kombu's QoS.
+    # A channel that restores nothing when the QoS is finalized at exit.
+    qos = virtual.QoS(channel=SimpleNamespace(do_restore=False))
+    assert isinstance(getattr(qos, "_delivered", None), dict), (
+        "kombu's QoS has no _delivered dict any more; skylane/broker/visibility.py reads it"
+    )
+    assert isinstance(getattr(qos, "_dirty", None), set), (
+        "kombu's QoS has no _dirty set any more; skylane/broker/visibility.py reads it"
     )
