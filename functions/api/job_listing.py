@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from skylane.core import dynamodb_items
 from skylane.core.aws import client
 from skylane.core.outages import unavailable_as
 from skylane.core.settings import get_settings
@@ -232,5 +233,5 @@ def _read_shard(
             if not last_key or len(records) >= want:
                 return records, None, examined
             if examined >= share:
-                return records, last_key["created_at"]["S"], examined
+                return records, dynamodb_items.from_item(last_key)["created_at"], examined
             query["ExclusiveStartKey"] = last_key

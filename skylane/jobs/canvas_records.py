@@ -85,7 +85,7 @@ class CanvasRecords:
                 with unavailable_as("DynamoDB"):
                     response = client("dynamodb").batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(self.table_name, []):
-                    found[item["job_id"]["S"]] = item
+                    found[dynamodb_items.from_item(item)["job_id"]] = item
                 request = response.get("UnprocessedKeys") or {}
         return found
 

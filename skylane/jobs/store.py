@@ -203,7 +203,7 @@ class JobStore:
                 ExpressionAttributeValues={":user": {"S": user_id}},
                 ScanIndexForward=False,
             ):
-                job_ids.extend(item["job_id"]["S"] for item in page.get("Items", []))
+                job_ids.extend(_job_ids(page))
                 if len(job_ids) >= limit:
                     break
         return get_records(self.table_name, job_ids[:limit])
@@ -220,7 +220,7 @@ class JobStore:
                     KeyConditionExpression="day_shard = :shard",
                     ExpressionAttributeValues={":shard": {"S": f"{day.isoformat()}#{shard}"}},
                 ):
-                    job_ids.extend(item["job_id"]["S"] for item in page.get("Items", []))
+                    job_ids.extend(_job_ids(page))
         return get_records(self.table_name, job_ids)
 
     # ------------------------------------------------------------------ worker side
@@ -513,6 +513,11 @@ def get_records(table_name: str, job_ids: list[str], consistent: bool = True) ->
                 # Keys DynamoDB left for later (throttling, the 16 MB limit): asked again.
                 request = answer.get("UnprocessedKeys") or {}
     return [found[j] for j in unique if j in found]
+
+
+def _job_ids(page: dict[str, Any]) -> list[str]:
+    """The job ids of a query page over an index (which projects them)."""
+    return [dynamodb_items.from_item(item)["job_id"] for item in page.get("Items", [])]
 
 
 def day_shard(day: date, job_id: str) -> str:
