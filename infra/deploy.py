@@ -1,20 +1,9 @@
 """``python -m infra.deploy --env dev|prod``: the worker image into ECR, then ``sam deploy``.
 
-What ``make deploy ENV=...`` runs, twice: first ``--preflight`` (the samconfig environment, the
-region, the account and the tools for the image, in seconds and before anything is built), then,
-after ``make build`` and ``make worker-image``, the deploy itself:
-
-1. the ECR repository (created here when missing, scan on push, immutable tags: the template
-   cannot create it, because the first deploy needs the image before the stack exists);
-2. ``skylane-worker:arm64`` tagged with its commit (``<commit>-dirty-<image id>`` when the tree
-   has changes) and pushed, unless ECR has that tag already;
-3. ``sam deploy --config-env ENV`` with samconfig's ``parameter_overrides``, the image's URI and
-   the user's overrides merged into one list (user's last). SAM CLI would otherwise replace
-   samconfig's list with any ``--parameter-overrides`` given on its command line.
-
-The region is ``--region``, else ``AWS_REGION``, else what boto3 finds (``AWS_DEFAULT_REGION``,
-the profile's ``region``), and is passed to ECR and to sam explicitly. Arguments after ``--`` go
-to ``sam deploy`` as they are (``--no-execute-changeset``, ``--template-file``, ...).
+``make deploy`` runs it twice: ``--preflight`` checks the environment, region, account and image
+tools before anything is built; then the ECR repository, the image tagged with its commit, and
+``sam deploy`` with samconfig's overrides, the image's URI and the user's merged (user's last).
+Arguments after ``--`` go to ``sam deploy`` (README: *Deploying to AWS*).
 """
 
 import argparse

@@ -1,15 +1,8 @@
 """How containers on this machine's Docker engine reach the local stack: host.docker.internal.
 
-`sam local` runs each function in a container on the engine's default bridge network. The
-function reaches the emulator as ``host.docker.internal``, which SAM CLI maps with
-``--add-host host.docker.internal:host-gateway`` (Docker 20.10 and later) to the bridge's
-gateway, so one env-vars file serves every machine:
-
-- Docker on Linux: the gateway is this machine's own address on the bridge (docker0,
-  172.17.0.1). The emulator listens there as well as on loopback, and nowhere else: the
-  bridge reaches only this machine and its containers, never the network.
-- Docker Desktop (macOS, Windows): the gateway is inside Docker's VM, not an address of this
-  machine, and Desktop forwards host.docker.internal to the host's loopback; loopback serves.
+SAM CLI maps the alias to the default bridge's gateway (``--add-host ...:host-gateway``). On
+Linux that is this machine's docker0 address, where the emulator listens too (the bridge
+reaches only this machine and its containers); Docker Desktop forwards it to loopback.
 """
 
 import ipaddress

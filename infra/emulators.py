@@ -1,11 +1,8 @@
 """The emulators the local stack runs on, and what each one does differently from AWS.
 
-Every difference skylane works around is declared here, once, with its reason: the resource
-types an emulator cannot create (left out of the stack with whatever depends on them), the
-properties it needs in another form, who fires the template's schedules, the default
-credentials it checks signatures against, and whether moto's own API is there. Nothing here
-changes the template for AWS: ``infra.template_gaps`` applies a kind's gaps to the transformed
-template that only that emulator sees. The README's emulation section tells the same story.
+Every difference skylane works around is declared here once, with its reason (README:
+*Emulators*). Nothing here changes the template for AWS: ``infra.template_gaps`` applies a
+kind's gaps only to the transformed template that emulator sees.
 """
 
 import urllib.error

@@ -1,11 +1,8 @@
 """Run a Lambda function's handler in this process, the way Lambda would.
 
-moto cannot run Lambda code, so the local stack's stand-ins for Lambda's triggers
-(infra/scheduler_runner.py for EventBridge Scheduler, infra/light_lane_runner.py for the SQS
-event source) call the handler themselves: the one its template Handler property names, with a
-Lambda context carrying the template's MemorySize and Timeout, in the environment the template
-gives the function (the parent process sets it). They run until SIGTERM or SIGINT, letting an
-invocation under way finish first, as Lambda lets a running invocation end.
+The local stand-ins for Lambda's triggers (the scheduler and light-lane runners) call the
+template's Handler with a context carrying its MemorySize and Timeout, in the function's
+environment, until SIGTERM or SIGINT, letting an invocation under way finish.
 """
 
 import functools

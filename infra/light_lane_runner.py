@@ -1,14 +1,8 @@
 """``python -m infra.light_lane_runner``: Lambda's SQS event source for the local stack.
 
-On AWS, Lambda polls the light queue and invokes LightFunction with batches of records
-(template.yaml: LightFunction's SQS event). moto cannot run Lambda code (the template
-disables the mapping in the local stage), so this process does the polling: it long-polls the
-queue, builds the exact event Lambda would (records with receipt handles, attributes and
-message attributes), calls the function's handler in-process with the environment the template
-gives the function (the parent sets it), then deletes the records the handler did not report
-as batch item failures. Failed records are left alone: they reappear after the queue's
-visibility timeout and SQS's redrive policy moves them to the light DLQ after maxReceiveCount
-receives, as on AWS.
+moto cannot run Lambda code, so this process long-polls the light queue, builds the exact event
+Lambda would, calls LightFunction's handler in-process, and deletes the records not reported as
+batch item failures; the others reappear and are redriven to the DLQ as on AWS.
 """
 
 import argparse
@@ -30,10 +24,8 @@ from infra.function_runner import (
 from infra.processes import LIGHT_FUNCTION, LIGHT_READY
 from infra.schedules import load_template
 from skylane.core.aws import client
+from skylane.core.limits import SQS_BATCH_LIMIT
 
-# SQS answers at most ten messages a receive (and the event source's BatchSize is at most 10
-# for a standard queue with no batching window beyond that).
-SQS_MAX_MESSAGES = 10
 # Shorter than the 20 s Lambda uses: a stopping stack never waits long for a receive to end.
 LONG_POLL_SECONDS = 5
 ERROR_PAUSE_SECONDS = 1.0
@@ -62,7 +54,8 @@ def sqs_event_batch_size(template: Mapping[str, Any], function: str) -> int:
     events = template["Resources"][function]["Properties"].get("Events", {})
     for event in events.values():
         if event.get("Type") == "SQS":
-            return min(int(event["Properties"].get("BatchSize", 10)), SQS_MAX_MESSAGES)
+            # One receive answers at most SQS's batch limit, whatever the BatchSize says.
+            return min(int(event["Properties"].get("BatchSize", 10)), SQS_BATCH_LIMIT)
     raise ValueError(f"{function} has no SQS event in the template")
 
 

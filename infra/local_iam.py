@@ -1,9 +1,8 @@
 """Least privilege on the embedded emulator: each component calls it as its own template role.
 
-An admin user creates the stack and does the tests' own setup. Each component (the API, the
-worker, the scheduler, the light lane) gets temporary credentials from ``sts:AssumeRole`` on
-the role CloudFormation created for it from template.yaml, and moto then enforces IAM: its
-no-auth allowance is set to zero through ``/moto-api/reset-auth``.
+An admin creates the stack and the tests' setup; each component assumes the role CloudFormation
+made for it from template.yaml, and moto enforces IAM (no-auth allowance zero, README:
+*Security*).
 """
 
 import ast

@@ -1,12 +1,8 @@
 """Every local child's output lines into the emulator's CloudWatch Logs, as AWS would keep them.
 
-``CloudWatchShipping`` is an OutputSink (infra/processes.py) that passes each line on to the sink
-it wraps (the terminal, the test's log files) and queues it for CloudWatch Logs: the log group
-of the child's component (skylane.observability.log_search.COMPONENTS, from the stack outputs) and a stream
-named as on AWS. A background thread sends the queue with PutLogEvents about once a second.
-
-The child's output reader must never wait on the emulator: queueing never blocks, and when the
-emulator is slow or down, lines are dropped and counted, with a warning, instead.
+``CloudWatchShipping`` passes each line on to the sink it wraps and queues it for the log group
+of the child's component (log_search.COMPONENTS), sent about once a second. Queueing never
+blocks the child's reader: with the emulator slow or down, lines are dropped and counted.
 """
 
 import contextlib

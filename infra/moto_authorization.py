@@ -1,14 +1,9 @@
 """Two gaps in moto's IAM enforcement, closed for the embedded server in this process.
 
-- **Presigned S3 requests.** moto's enforcement reads only the Authorization header, which a
-  presigned URL does not send: its server then fails such a request with a 500 (moto 5.2).
-  Here the signer's access key and session token come from the query instead, and its
-  policies are checked for the action and the object, as AWS does. The signature itself is
-  not verified: moto never verifies presigned signatures, enforced or not.
-- **Lambda's and EventBridge Scheduler's APIs.** moto recomputes such a request's signature
-  over its headers as if they were the body, so every correctly signed call fails
-  (SignatureDoesNotMatch). These calls are still authorized against the caller's policies;
-  their signature is not checked.
+Presigned S3 requests carry no Authorization header, which moto's enforcement reads (it fails
+them with a 500): their key and token are read from the query and checked against the signer's
+policies. Lambda's and Scheduler's calls fail moto's signature check (it hashes their headers
+as the body): they are authorized against the caller's policies, their signature unchecked.
 """
 
 from typing import Any

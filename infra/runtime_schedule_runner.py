@@ -1,15 +1,9 @@
 """EventBridge Scheduler's part for the runtime schedules (POST /schedules), locally.
 
-moto stores the schedules of the stack's group but never fires them. This loop reads them
-through the Scheduler API every POLL_SECONDS (a change, a pause, a new or deleted schedule
-counts from the next read, without a restart), fires each when due with the payload Scheduler
-renders from its target's input, and deletes a schedule whose last run is done when its
-ActionAfterCompletion says DELETE, as Scheduler does.
-
-It reads as the Scheduler service, not as SchedulerFunction (whose role may not list
-schedules): with the credentials in SERVICE_KEY_VARIABLES, the admin's locally. When a
-schedule changes, its next run is counted from the change (a resumed schedule does not make
-up the runs it missed while paused); a flexible window fires at its start.
+moto stores the group's schedules but never fires them. This loop reads them every POLL_SECONDS
+as the Scheduler service would (SERVICE_KEY_VARIABLES' credentials), fires each when due with
+the payload Scheduler renders from its target's input, and deletes a finished one whose
+ActionAfterCompletion is DELETE; a changed schedule counts its next run from the change.
 """
 
 import os

@@ -1,37 +1,8 @@
-"""``make start-api`` (``python -m infra.sam_local start-api``): the Lambda packages that
-``sam build`` made, served by ``sam local start-api`` in Lambda runtime containers, against the
-stack ``make up`` runs (emulator, worker, schedules, light lane).
+"""``make start-api`` (``python -m infra.sam_local start-api``): the built Lambda packages, served
+by ``sam local start-api`` in Lambda runtime containers, against the stack ``make up`` runs.
 
-The functions get the stack's environment from ``.local/sam-env-vars.json`` (``make up`` writes
-it: each function's variables, ``AWS_ENDPOINT_URL`` the emulator as ``host.docker.internal``)
-and the emulator's credentials and region through SAM CLI's own environment, which is where
-SAM CLI takes a function's ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY`` and ``AWS_REGION``
-from (the env-vars file can only set variables the template declares). ``--add-host
-host.docker.internal:host-gateway`` makes the alias resolve on Docker Desktop and on Linux
-alike (infra/docker_bridge.py).
-
-Runtime images (``--invoke-image``):
-
-- ``auto`` (the default): SAM CLI's own emulation image (``public.ecr.aws/lambda/python:3.13``,
-  pulled by SAM CLI) when that registry answers; otherwise the local stand-in of the
-  architecture each function declares, ``skylane-local/lambda-python:3.13-arm64``
-  (infra/images: Debian's Python 3.13 with awslambdaric and boto3), built here when missing;
-- ``sam``: SAM CLI's own image, always; ``stand-in``: the stand-in, always;
-- any other value: that image for every function.
-
-Warm containers (EAGER): each function's container starts with SAM CLI and serves every
-request, as a warm Lambda sandbox does; an arm64 function on an x86_64 machine runs under qemu,
-and a cold start per request would take most of a minute.
-The runtime still initialises on the first request, as Lambda's does. SAM CLI's file watching
-is off unless asked for (--watch): right after a build it sometimes takes the fresh package
-for a change and starts a second container on the first request; `make start-api` builds
-anyway, so stop it and run it again after an edit.
-
-Under emulation (a function's architecture is not this machine's) importing a package takes
-20 to 60 s, longer than the API's 28 s Timeout, and Lambda's runtime interface emulator counts
-the import against it: such functions run from a copy of the built template beside it
-(``template.emulated.json``) whose only change is a Timeout of at least 300 s. The packages
-are the same; on a machine of the functions' architecture the built template is used as is.
+Environment, network, runtime images, warm containers and emulation (a longer Timeout under
+qemu): the README's *Other ways to run it locally*, "sam local start-api".
 """
 
 import argparse

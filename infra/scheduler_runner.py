@@ -1,12 +1,8 @@
 """``python -m infra.scheduler_runner``: EventBridge Scheduler for the local stack.
 
-moto stores schedules but never fires them and cannot run Lambda code, so this process does
-both: it evaluates each schedule of one function (template.yaml), and when one is due it
-renders the payload as Scheduler would and calls the function's handler in-process, as Lambda
-would, with the environment the template gives the function (the parent sets it).
-
-``--fire NAME`` fires one schedule now instead, and prints the handler's answer as JSON on
-stdout (the handler's own log lines go to stderr, as with ``sam local invoke``).
+moto never fires schedules nor runs Lambda code: this process evaluates each schedule of one
+function (template.yaml) and, when one is due, calls the handler in-process with the payload
+Scheduler renders. ``--fire NAME`` fires one now and prints the handler's answer as JSON.
 """
 
 import argparse

@@ -1,11 +1,8 @@
 """``make up``: the whole stack on this machine, until Ctrl-C.
 
-The emulator (moto's server, MiniStack with SKYLANE_EMULATOR=ministack, or the user's own, see
-infra.emulator), the stack from template.yaml, the API on
-uvicorn, one Celery worker, the schedule runner (EventBridge Scheduler's stand-in) and the light
-lane's poller (Lambda's SQS event source for LightFunction), each
-process with the environment the template gives its AWS counterpart. ``.local/stack.json``
-tells commands (``skylane schedules fire``) how to reach the stack while it runs.
+The emulator, the stack from template.yaml, the API on uvicorn, a Celery worker, the schedule
+runner and the light lane's poller, each with the environment the template gives its AWS
+counterpart. ``.local/stack.json`` tells the ``skylane`` commands how to reach it.
 """
 
 import argparse

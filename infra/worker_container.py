@@ -1,9 +1,8 @@
 """The worker as the container ECS runs: the image, with the task definition's environment,
 root filesystem, writable mounts and stop timeout, as the deployed stack describes them.
 
-The container shares this machine's network (``--network host``): it only makes outgoing
-calls, to the emulator on loopback. ``docker run`` stays attached, so the container's lines
-are this child's output and its exit code is the container's.
+It shares this machine's network (it only calls the emulator on loopback), and ``docker run``
+stays attached: the container's lines and exit code are this child's.
 """
 
 import signal

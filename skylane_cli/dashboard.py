@@ -1,12 +1,8 @@
 """``skylane dashboard [--stack NAME]``: the stack's dashboard on http://127.0.0.1:PORT/dashboard.
 
-For a stack whose API takes IAM auth (``ApiAuth=IAM``), which a browser cannot sign: a proxy on
-this machine (skylane_cli/dashboard_proxy.py) serves the API's page and signs each of its requests
-with your AWS credentials, as ``skylane submit`` does. With ``ApiAuth=NONE`` (and the local
-stack) it sends them unsigned; with ``JWT`` the page's own bearer token goes through.
-
-The URL alone goes to stdout (``--port 0``, the default, takes a free port); it runs until
-Ctrl-C.
+For ``ApiAuth=IAM`` a local proxy signs the page's requests (skylane_cli/dashboard_proxy.py);
+with ``NONE`` they go unsigned, with ``JWT`` the page's own token goes through. The URL alone
+goes to stdout; it runs until Ctrl-C.
 """
 
 import argparse

@@ -1,28 +1,9 @@
-"""The dashboard through a proxy on this machine, for an API a browser cannot call by itself.
+"""The dashboard through a proxy on 127.0.0.1, for an API a browser cannot call by itself.
 
-With ``ApiAuth=IAM`` every request to the API must carry a SigV4 signature, which a browser
-cannot make. ``skylane dashboard`` runs this proxy on 127.0.0.1: the browser loads the page
-from it, and every request the page makes (the page, its assets, GET /queues, GET /jobs, ...)
-is sent on to the stack's API, signed with the user's own AWS credentials by the same code as
-``skylane submit`` (stack_api.sign_for_execute_api). Without signing (``ApiAuth=NONE`` or
-``JWT``) the page's own headers go through as they are, its bearer token included.
-
-What it will do, and no more:
-
-- it listens on 127.0.0.1 only, never on another interface;
-- it sends requests to one origin, the API's: the request target must be a path, and the URL
-  made from it must still have the API's scheme, host and port;
-- it answers only to its own name (``Host: 127.0.0.1:PORT`` or ``localhost:PORT``, so a web
-  page cannot reach it through DNS rebinding) and only requests from its own pages (a
-  cross-site ``Origin`` or ``Sec-Fetch-Site`` is refused), so another site open in the same
-  browser cannot make it sign requests;
-- it sends on neither the browser's cookies (cookies ignore ports: other local apps' would go
-  along) nor hop-by-hop headers, and passes no ``Set-Cookie`` back.
-
-The API's answers, errors included, come back with their status and body; an API that cannot
-be reached is a 502 (504 when it does not answer in time), with a ``detail`` the page shows.
-
-Only ``skylane dashboard`` imports this module (it ships in skylane/, but no Lambda loads it).
+With ``ApiAuth=IAM`` every request must carry a SigV4 signature, which a browser cannot make:
+the page and every request it makes go through here to the stack's API, signed with the user's
+credentials (stack_api.sign_for_execute_api). What it refuses to do: the README's *Dashboard*,
+"What the proxy will do, and no more".
 """
 
 import json

@@ -1,17 +1,8 @@
-"""``skylane dlq``: what sits in a dead-letter queue, and sending it back after a fix.
+"""``skylane dlq list [QUEUE]`` / ``redrive QUEUE [--job-id ID ...]``: the dead-letter queues.
 
-``skylane dlq list [QUEUE]``                     each message: job id, task, receives, reason
-``skylane dlq redrive QUEUE [--job-id ID ...]``  back to its queue (all, or those jobs)
-
-QUEUE is any queue of the stack that has a dead-letter queue: the stack's outputs name them
-(``<Name>QueueUrl`` and ``<Name>DeadLetterQueueUrl``, found as ``skylane queues`` finds them),
-so high, default, light and whatever the template adds next. ``list`` also shows a dead-letter
-queue without a queue of its own (schedule: EventBridge's undeliverable events), which has
-nowhere to be redriven to.
-
-The stack is the local one (.local/stack.json, written by make up) or ``--stack NAME``'s, like
-every other command; with neither, the queues that HIGH_DLQ_URL, LIGHT_DLQ_URL ... name in the
-environment (a deployed container's own). Wired into skylane_cli/main.py as the ``dlq`` command.
+QUEUE is any queue of the stack with a dead-letter queue (paired by skylane/queues/pairs.py);
+``list`` also shows one without a queue of its own (schedule), which cannot be redriven. With
+no local stack and no ``--stack``, the queues the environment's ``*_DLQ_URL`` name.
 """
 
 import argparse
@@ -20,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from skylane.queues.dead_letters import DeadLetter, list_dead_letters, redrive
+from skylane.queues.pairs import dead_letter_pairs, from_settings, from_stack_outputs
 from skylane_cli.common import CommandError, add_target_arguments, target_from
 
 
@@ -49,15 +41,13 @@ def add_dlq_parser(commands: Any) -> None:
 
 
 def _from_environment() -> list[DeadLetterQueue]:
-    from skylane.queues.stats import dead_letter_pairs
-
-    return [DeadLetterQueue(name, url, dlq) for name, (url, dlq) in dead_letter_pairs().items()]
+    pairs = dead_letter_pairs(from_settings())
+    return [DeadLetterQueue(name, url, dlq) for name, (url, dlq) in pairs.items()]
 
 
 def dead_letter_queues(args: argparse.Namespace) -> tuple[Any, list[DeadLetterQueue]]:
     """An SQS client for the chosen stack, and every dead-letter queue it has."""
     from infra.stack_state import StackNotRunning
-    from skylane_cli.queues import queues_of
 
     try:
         target = target_from(args)
@@ -74,7 +64,7 @@ def dead_letter_queues(args: argparse.Namespace) -> tuple[Any, list[DeadLetterQu
         return sqs, _from_environment()
     found = [
         DeadLetterQueue(queue.name, queue.url, queue.dead_letter_url)
-        for queue in queues_of(target.outputs)
+        for queue in from_stack_outputs(target.outputs)
         if queue.dead_letter_url
     ]
     if not found:

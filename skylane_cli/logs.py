@@ -1,15 +1,8 @@
-"""``skylane logs``: a job's log lines across API, scheduler and worker, or all of them live.
+"""``skylane logs [JOB_ID] [--follow]``: a job's log lines across the components, or all live.
 
-``skylane logs JOB_ID``                  every line of that job, in time order
-``skylane logs --follow``                every component's lines as they arrive (Ctrl-C stops)
-``skylane logs JOB_ID --follow``         ... only that job's
-``skylane logs``                         the last 10 minutes of every component
-  --level WARNING   that level and above     --component worker   only that one (repeatable)
-  --since 10m       from then on (30s, 2h, 7d, or an ISO 8601 time)
-  --stack NAME      a deployed stack instead of the local one (make up)
-
-Reads CloudWatch Logs (skylane/observability/log_search.py): locally the emulator's, where make up ships
-every process's lines; deployed, the stack's log groups. Wired into skylane_cli/main.py.
+Filters by ``--level``, ``--component`` and ``--since``; reads CloudWatch Logs through
+skylane/observability/log_search.py: locally the emulator's, where make up ships every
+process's lines, deployed the stack's log groups.
 """
 
 import argparse

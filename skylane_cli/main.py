@@ -1,15 +1,8 @@
 """The ``skylane`` command: a registry of sub-commands, each in a module of its own.
 
-``skylane submit KIND ...``        submit a job through the stack's API      (submit.py)
-``skylane watch JOB_ID``           follow a job to its result or error        (watch.py)
-``skylane queues``                 depths, in flight, delayed, dead letters   (queues.py)
-``skylane logs JOB_ID|--follow``   a job's log lines, or every component's    (logs.py)
-``skylane dlq list|redrive ...``   the dead-letter queues                     (dlq.py)
-``skylane schedules [fire NAME]``  the EventBridge schedules                  (schedules.py)
-``skylane dashboard``              the dashboard on 127.0.0.1, requests signed (dashboard.py)
-
-Every command talks to the local stack (``make up``) by default. The commands import rich,
-httpx and infra/ inside their functions, so ``skylane --help`` stays quick.
+submit, watch, queues, logs, dlq, schedules and dashboard (README: *The skylane command*).
+Every command talks to the local stack (``make up``) by default, and imports rich, httpx and
+infra/ inside its functions, so ``skylane --help`` stays quick.
 """
 
 import argparse

@@ -1,34 +1,24 @@
 """``skylane queues``: each queue's depth, in flight, delayed and dead-letter counts.
 
-Read straight from SQS. The queues are whatever the stack's outputs name: ``<Name>QueueUrl``
-and ``<Name>DeadLetterQueueUrl`` (HighQueueUrl, HighDeadLetterQueueUrl, ...), so a queue added
-to the template shows up here with no change. A dead-letter queue without a queue of its own
-(ScheduleDeadLetterQueueUrl: EventBridge's failed deliveries) is a row with only that count.
+The queues are whatever the stack's outputs name (skylane/queues/pairs.py), so a queue added to
+the template shows up with no change; a dead-letter queue of no queue (schedule) is a row with
+only that count.
 """
 
 import argparse
 import json
-import re
 import sys
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from skylane.queues.pairs import QueueUrls, from_stack_outputs
 from skylane_cli.common import CommandError, add_target_arguments, target_from
 
-_QUEUE_OUTPUT = re.compile(r"^(?P<name>[A-Za-z0-9]+?)(?P<dead>DeadLetter)?QueueUrl$")
 _ATTRIBUTES = [
     "ApproximateNumberOfMessages",
     "ApproximateNumberOfMessagesNotVisible",
     "ApproximateNumberOfMessagesDelayed",
 ]
-
-
-@dataclass(frozen=True)
-class QueueUrls:
-    name: str
-    url: str | None
-    dead_letter_url: str | None
 
 
 @dataclass(frozen=True)
@@ -39,25 +29,6 @@ class QueueCounts:
     in_flight: int | None
     delayed: int | None
     dead_letters: int | None
-
-
-def _row_name(output_prefix: str) -> str:
-    # "High" -> "high", "LightWork" -> "light-work"
-    return re.sub(r"(?<!^)(?=[A-Z])", "-", output_prefix).lower()
-
-
-def queues_of(outputs: Mapping[str, str]) -> list[QueueUrls]:
-    """Every queue the outputs name, with its dead-letter queue, in the outputs' order."""
-    found: dict[str, dict[str, str]] = {}
-    for output, url in outputs.items():
-        match = _QUEUE_OUTPUT.match(output)
-        if match:
-            role = "dead_letter_url" if match["dead"] else "url"
-            found.setdefault(match["name"], {})[role] = url
-    return [
-        QueueUrls(_row_name(prefix), urls.get("url"), urls.get("dead_letter_url"))
-        for prefix, urls in found.items()
-    ]
 
 
 def count(sqs: Any, queues: list[QueueUrls]) -> list[QueueCounts]:
@@ -124,7 +95,7 @@ def run_queues(args: argparse.Namespace) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
 
     target = target_from(args)
-    queues = queues_of(target.outputs)
+    queues = from_stack_outputs(target.outputs)
     if not queues:
         raise CommandError(f"the stack {target.name} has no *QueueUrl outputs")
     try:

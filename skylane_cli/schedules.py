@@ -1,11 +1,7 @@
-"""``skylane schedules``: the EventBridge schedules of template.yaml, and firing one now.
+"""``skylane schedules [fire NAME [--stack S]]``: the template's EventBridge schedules.
 
-``skylane schedules``                      each schedule, its time zone and next 3 firings
-``skylane schedules fire NAME``            fire one schedule now on the local stack (make up)
-``skylane schedules fire NAME --stack S``  ... or through the deployed stack S's function
-
-infra/ (the local stack) is absent from the Lambda packages that ship skylane/, so it is
-imported inside the commands only.
+Each schedule with its time zone and next 3 firings, or one fired now: on the local stack, or
+through the deployed stack's function. infra/ is imported inside the commands only.
 """
 
 import argparse

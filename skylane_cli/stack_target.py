@@ -1,9 +1,8 @@
 """Which stack a ``skylane`` command talks to: the local one (``make up``) or a deployed one.
 
-Every operator command (submit, watch, logs, queues, dlq, schedules) takes the same choice:
-by default the local stack described by ``.local/stack.json``; with ``--stack NAME`` the
-deployed CloudFormation stack of that name, found with the caller's own AWS credentials.
-Both give the same view: the stack's outputs, its API URL and boto3 clients aimed at it.
+By default the local stack that ``.local/stack.json`` describes; with ``--stack NAME`` the
+deployed CloudFormation stack, found with the caller's AWS credentials. Both give the same
+view: the stack's outputs, its API URL and boto3 clients aimed at it.
 """
 
 from dataclasses import dataclass, field

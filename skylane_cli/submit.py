@@ -1,13 +1,8 @@
 """``skylane submit KIND ...``: submit any job kind through the stack's HTTP API.
 
-``skylane submit process-file PATH``                       (also process-document)
-``skylane submit process-video PATH --user-id N``
-``skylane submit send-email --to ADDR --subject S --body B``
-``skylane submit generate-report --user-id N [--type summary|detailed]``
-
 A local PATH is uploaded first (POST /uploads, then a presigned PUT), as any client would;
-``s3://<uploads bucket>/<key>`` names an object already uploaded. The job id goes to stdout
-alone, so ``skylane watch $(skylane submit ...)`` works; everything else goes to stderr.
+``s3://<uploads bucket>/<key>`` names an object already uploaded. The job id alone goes to
+stdout, so ``skylane watch $(skylane submit ...)`` works; everything else goes to stderr.
 """
 
 import argparse

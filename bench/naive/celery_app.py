@@ -1,4 +1,4 @@
-"""The seed's celery_app.py; only the URLs come from AWS (see bench.naive)."""
+"""The naive port's Celery app: a first app's settings; only the URLs come from AWS (see bench.naive)."""
 
 import os
 

@@ -1,4 +1,4 @@
-"""The seed's main.py: the FastAPI producer (run under uvicorn, as skylane's API is locally)."""
+"""The naive port's FastAPI producer (run under uvicorn, as skylane's API is locally)."""
 
 from typing import Any
 

@@ -1,4 +1,4 @@
-"""The seed's tasks.py with its sleeps replaced by the same work skylane's tasks do."""
+"""The naive port's tasks: plain Celery tasks doing the same work skylane's tasks do."""
 
 import logging
 import os
@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 1024 * 1024
 BUCKET = os.getenv("NAIVE_BUCKET", "")
 SENDER = os.getenv("NAIVE_EMAIL_SENDER", "no-reply@example.com")
-# The seed retries after 60 s; the bench passes the countdown skylane's stack uses.
+# A retry waits 60 s; the bench passes the countdown skylane's stack uses.
 RETRY_COUNTDOWN = int(os.getenv("NAIVE_RETRY_COUNTDOWN", "60"))
 
 

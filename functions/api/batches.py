@@ -1,12 +1,8 @@
-"""A batch of files as one Celery chord: each file a process_large_file part, then a
-process_batch body that adds their results up. The batch's id is the body's job id, as
-``chord(...).apply_async()`` returns it to any Celery producer.
+"""A batch of files as one Celery chord: a process_large_file part per file, then a
+process_batch body that adds their results up; the batch's id is the body's job id.
 
-The body's record is written first (with the batch's inputs), then Celery applies the chord
-through skylane's backend (skylane/broker/canvas_backend.py): the header group is saved, the body's
-record gets its parts, and every part's record is written as its message is sent
-(skylane/broker/publish_records.py). If a send fails, the batch and the parts already sent are
-cancelled, so no record claims a batch is running that never will.
+The body's record is written first; Celery's chord then records every part as it is sent. If a
+send fails, the batch and the parts sent are cancelled: no record claims a batch that never runs.
 """
 
 import contextlib

@@ -1,11 +1,8 @@
 """The cold start's imports, without the garbage collector running through them.
 
-Importing FastAPI, pydantic, Mangum and the app builds a few hundred thousand objects that live
-as long as the process, and creates none of the cyclic garbage the collector is for. Yet the
-collector runs over a hundred times while they are built, each time scanning the growing heap:
-about 95 ms of a 0.9 s import here, against 47 ms for a hello-world FastAPI app (measured with
-gc.callbacks). Paused for the imports, then those objects moved to the permanent generation
-(gc.freeze), so no later collection, in the first request or any other, scans them again.
+The imports build a few hundred thousand long-lived objects and no cyclic garbage, yet the
+collector scans the growing heap again and again meanwhile. Paused for the imports, then those
+objects are frozen (gc.freeze), so no later collection scans them (README: *Performance*).
 """
 
 import gc

@@ -1,30 +1,8 @@
 """Recent jobs, newest first, a page at a time: what the dashboard and GET /jobs list.
 
-The by_day index (skylane/jobs/store.py) spreads each day over DAY_SHARDS partitions keyed
-"<day>#<shard>" and sorted by created_at. A page queries every shard of a day newest first,
-merges them by creation time and moves on to the day before, until it has `limit` jobs or
-reaches the oldest day a record can still exist (JOB_TTL_DAYS back). Each query reads only
-the top of its partition, so a page costs the same at a thousand or at millions of jobs.
-
-The index projects only what never changes after creation (task, kind, queue), so state
-and progress updates never write it; each page reads its jobs' records with BatchGetItem
-(eventually consistent, as the index is). The task filter is a DynamoDB FilterExpression on
-the index; the state filter applies to the records read. Neither is an index of its own. A
-filter saves bandwidth, not reads: DynamoDB bills every item it examines, matched or not. That
-is cheap for the common filters (a task is a large share of jobs) and for unfiltered pages,
-and it keeps writes as they are: an index keyed by state would put every PENDING job of the
-whole system on one partition (DynamoDB's per-partition limit is 1,000 writes/s) and every
-state change would also rewrite the index. A rare match (say the few FAILURE jobs among a
-million) would mean reading a lot, so a request examines at most EXAMINE_BUDGET items; when
-the budget runs out the page is short and its cursor continues where the reading stopped.
-A short page therefore does not mean the end: only a missing next_cursor does. A full budget
-reads about 40 read units of index entries (~150 bytes each); with a state filter it also
-reads every examined job's record, up to 1,000 read units (~$0.000125 on demand).
-
-The cursor is opaque to clients: base64url JSON of the position (day, created_at, job_id).
-It carries no job data beyond an id, and a cursor that does not decode into a valid
-position is refused (InvalidCursor). A cursor edited into another valid position only
-moves the listing; it reveals nothing GET /jobs would not list anyway.
+A page reads every by_day shard of a day newest first, merged by creation time, then the day
+before, until it has ``limit`` jobs, runs out of days or examines EXAMINE_BUDGET items; only a
+missing next_cursor means the end (README: *Dashboard*, "How listing stays cheap").
 """
 
 import base64
@@ -35,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from skylane.core import dynamodb_items
 from skylane.core.aws import client
 from skylane.core.outages import unavailable_as
 from skylane.core.settings import get_settings
@@ -82,6 +61,8 @@ class JobPage:
 
 
 def encode_cursor(position: Position) -> str:
+    # Opaque to clients and carrying nothing but a position: a cursor edited into another valid
+    # position only moves the listing, and reveals nothing GET /jobs would not list anyway.
     payload = {"d": position.day.isoformat(), "t": position.created_at, "i": position.job_id}
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -252,5 +233,5 @@ def _read_shard(
             if not last_key or len(records) >= want:
                 return records, None, examined
             if examined >= share:
-                return records, last_key["created_at"]["S"], examined
+                return records, dynamodb_items.from_item(last_key)["created_at"], examined
             query["ExclusiveStartKey"] = last_key

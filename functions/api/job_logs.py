@@ -1,10 +1,8 @@
 """A job's log lines for its detail view (GET /jobs/{id}, the dashboard).
 
-The same search as ``skylane logs`` (skylane/observability/log_search.py) through the API's own logs client,
-bounded so the detail stays fast: only the job's lifetime (created_at to ended_at, with a
-margin either side), at most MAX_LINES lines and MAX_PAGES FilterLogEvents pages per group.
-Log lines are a nicety of the detail, never a reason to fail it: when CloudWatch Logs cannot
-be read, the detail answers with no lines and says why.
+The search of ``skylane logs`` (skylane/observability/log_search.py), bounded to the job's
+lifetime, MAX_LINES lines and MAX_PAGES pages per group. Log lines never fail the detail: when
+CloudWatch Logs cannot be read, it answers with no lines and says why.
 """
 
 from collections.abc import Callable, Mapping

@@ -1,4 +1,4 @@
-"""Request and response bodies: the seed's fields, strictly typed, unknown fields refused."""
+"""Request and response bodies: every field strictly typed, unknown fields refused."""
 
 from typing import Annotated, Any, Literal
 

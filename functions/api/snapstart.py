@@ -1,16 +1,8 @@
 """Lambda SnapStart: what must not outlive a snapshot (template.yaml's ApiSnapStart).
 
-With SnapStart, Lambda initializes the function once when a version is published, snapshots
-the process and restores that snapshot for every new execution environment. Everything made
-during the import is then shared by all of them, so after each restore:
-- cached AWS clients and boto3's default session are dropped: they hold the credentials
-  resolved before the snapshot and pooled connections opened by another environment; the
-  next call builds fresh ones, which resolve the restored environment's credentials;
-- Python's random module is seeded again: each restored environment would otherwise draw the
-  same sequence (uuid4 and secrets read os.urandom and need nothing).
-
-snapshot_restore_py ships with Lambda's Python runtimes; elsewhere nothing restores a snapshot
-and there is nothing to register.
+After each restore, the cached AWS clients and boto3's default session are dropped (they hold
+the credentials and connections of the environment that was snapshotted), and ``random`` is
+seeded again so environments draw different sequences (README: *Performance*, "SnapStart").
 """
 
 import random

@@ -1,7 +1,7 @@
 """User actions, recorded as structured log events.
 
-The seed appended them to a local file, which has no place on Lambda; a structured log line
-goes to CloudWatch Logs, where it is durable and can be queried (Logs Insights).
+Not a local file, which Lambda would lose: a structured log line goes to CloudWatch Logs,
+where it is durable and can be queried (Logs Insights).
 """
 
 from skylane.observability.logs import logger

@@ -1,9 +1,8 @@
 """Lambda entry point for the light queue's SQS event source (template.yaml, LightFunction).
 
-Each record is one Celery task message, run with the worker's own registered tasks
-(functions/light/lane.py). Records that must come back are reported as batch item failures
-(ReportBatchItemFailures), so SQS deletes the rest and redelivers, then dead-letters, only
-those.
+Each record is one Celery task message, run with the worker's own tasks (functions/light/lane.py).
+Records that must come back are reported as batch item failures, so SQS deletes the rest and
+redelivers, then dead-letters, only those.
 """
 
 from typing import Any

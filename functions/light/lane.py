@@ -1,26 +1,8 @@
 """Running a Celery task message from the light queue inside a Lambda invocation.
 
-The light queue carries the very messages producers send to the worker queues (Celery's task
-protocol 2 in kombu's SQS envelope). Each SQS record is decoded by kombu's own SQS channel and
-run by Celery's own worker request (celery.worker.request.Request, which runs the task through
-Celery's tracer), so the job record goes through the same states as on the worker: STARTED,
-PROGRESS, then SUCCESS or FAILURE; a retry stores RETRY and re-sends the message with SQS
-DelaySeconds (skylane/broker/retry_delay.py) to the queue it came from, the light queue; a
-job cancelled while queued ends in Ignore and stays REVOKED.
-
-What happens to the record is what the worker does to its message:
-
-- the request acknowledged it, or rejected it without requeue (a finished, failed, retried or
-  cancelled job): settled, SQS may delete it. Except a rejected record whose job is still
-  STARTED or PROGRESS: the attempt neither ended nor stored a retry, which is what a retry
-  whose message could not be sent looks like (Celery turns that into Reject). Deleting it
-  would lose the job, so it is left for redelivery, as kombu leaves a rejected message on a
-  worker queue with a redrive policy;
-- anything else (undecodable body, unknown task, a request that asked for a requeue, an error
-  outside the task such as the job table being unreachable): RecordNotSettled, which the
-  handler reports as a batch item failure. SQS makes the record visible again after the
-  queue's visibility timeout, and after maxReceiveCount receives moves it to the light DLQ, so
-  a message that can never run does not loop forever.
+kombu's own SQS channel decodes each record and Celery's own worker Request runs it, so the job
+goes through the same states as on the worker. A record not settled (RecordNotSettled) becomes a
+batch item failure (README: *Lanes*, "How the light lane runs a job").
 """
 
 import socket

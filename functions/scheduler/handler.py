@@ -1,10 +1,8 @@
 """Lambda entry point for EventBridge schedules: parse, enqueue by name, answer.
 
-A malformed event or an unknown task raises: the invocation fails, the error is in the logs,
-and EventBridge Scheduler retries, then parks the event in the schedules' dead-letter queue.
-
-The invocation's Lambda request id is the request id of the job it enqueues: the worker's
-lines of that job carry it, and so do this invocation's own lines (function_request_id).
+A malformed event or an unknown task raises: the invocation fails, and EventBridge Scheduler
+retries, then parks the event in the schedules' dead-letter queue. The invocation's request id
+is the request id of the job it enqueues, so the worker's lines of that job carry it.
 """
 
 from dataclasses import asdict

@@ -228,7 +228,7 @@ def process_batch(self: Task, results: list[Any]) -> dict[str, Any]:
     return {"status": "success", **summary}
 
 
-# The periodic tasks (EventBridge schedules, replacing the seed's Celery Beat entries).
+# The periodic tasks (EventBridge schedules, in Celery Beat's place).
 
 
 @contract_task(contracts.CLEANUP_TEMP_FILES)

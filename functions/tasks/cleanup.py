@@ -1,10 +1,9 @@
 """cleanup_temp_files' work: the two kinds of leftovers skylane itself creates.
 
-1. Stale files in this worker's scratch directory (functions.tasks.scratch). Never /tmp as a
-   whole: the seed's version deleted any hour-old file there, including other programs' files.
-2. Incomplete multipart uploads in the uploads bucket. A client that gave up on a large upload
-   leaves its parts stored (and billed) but invisible to object listings; the bucket's
-   lifecycle rule only aborts them after a day.
+1. Stale files in this worker's scratch directory (functions.tasks.scratch), never /tmp as a
+   whole: an hour-old file there may be another program's.
+2. Incomplete multipart uploads, stored but invisible to listings, before the bucket's
+   lifecycle rule would abort them after a day.
 """
 
 from dataclasses import dataclass

@@ -1,9 +1,8 @@
 """Every line logged while a job runs carries its job_id, task, queue, attempt and request_id.
 
-Bound on Celery's task_prerun signal and cleared on task_postrun, in the process that runs the
-job (a prefork child runs one job at a time): so the lines of helper modules (progress,
-retries, S3 reads) and Celery's own "succeeded"/"retry"/"raised" lines, which it logs before
-task_postrun, carry them too, and nothing of one job is left on the next job's lines.
+Bound on Celery's task_prerun and cleared on task_postrun, in the process that runs the job, so
+helper modules' lines and Celery's own "succeeded"/"retry"/"raised" lines (logged before
+task_postrun) carry them too, and nothing of one job is left on the next job's lines.
 """
 
 from typing import Any

@@ -1,15 +1,8 @@
 """sync_data's work: reconcile the job table with what the queues can still deliver.
 
-A job's message is acknowledged only when the job ends (task_acks_late), so a worker that dies
-mid-job leaves its message to reappear after the queues' visibility timeout (a running job's
-message is kept hidden only up to its hard time limit), and the next attempt records a new
-last_started_at. A job still STARTED or PROGRESS long after its last
-start, later than any legitimate run or redelivery could be, will never be finished by a
-worker: its message was moved to the dead-letter queue after too many receives, or was lost.
-Left alone its record would claim "running" until it expires; this marks it FAILURE.
-
-Every change is JobStore.mark_lost, conditional on the attempt seen, so a second run, or a
-worker that picked the job up meanwhile, is never overwritten.
+A job still STARTED or PROGRESS past its hard time limit plus its queue's visibility timeout
+will never be finished by a worker: it is marked FAILURE (JobStore.mark_lost), conditional on
+the attempt seen, so a rerun or a worker that picked the job up is never overwritten.
 """
 
 from collections.abc import Sequence

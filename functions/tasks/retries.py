@@ -1,4 +1,4 @@
-"""Which failures a job retries (the seed's max_retries=3, countdown=60) and which end it."""
+"""Which failures a job retries (3 times, 60 s apart, by default) and which end it."""
 
 from botocore.exceptions import ClientError
 

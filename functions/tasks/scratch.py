@@ -1,10 +1,8 @@
-"""The worker's scratch directory: the only place on disk its jobs write, and the only place
-its cleanup deletes from (never the rest of /tmp, which other software owns).
+"""The worker's scratch directory: the only place on disk its jobs write and its cleanup deletes.
 
-Jobs spool through anonymous temporary files (tempfile.SpooledTemporaryFile), which the kernel
-frees even when the process is killed, so what a sweep finds is whatever else was left behind.
-A file counts as stale after `scratch_max_age_seconds` (default one hour), longer than the
-longest job's hard time limit (30 minutes), so no running job's file is ever old enough.
+Jobs spool through anonymous temporary files, which the kernel frees even when the process is
+killed. A file is stale after ``scratch_max_age_seconds``, which is longer than any task's hard
+time limit, so no running job's file is ever old enough.
 """
 
 import os

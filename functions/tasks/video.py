@@ -7,7 +7,7 @@ from typing import TypedDict
 
 from functions.tasks.s3io import OnProgress, open_object
 
-# The seed's 60 progress iterations, each now a real slice of the file.
+# 60 progress steps, each a real slice of the file.
 VIDEO_STEPS = 60
 HEAD_BYTES = 64
 # moov holds the sample tables (a few MB for hours of video); a larger one is not worth

@@ -1,13 +1,8 @@
-"""`python -m functions.worker`: the Celery worker for both queues (the ECS task's command).
+"""``python -m functions.worker``: the Celery worker for both queues (the ECS task's command).
 
-ECS stops a task with SIGTERM: Celery's default warm shutdown lets running jobs finish and
-leaves unstarted messages on SQS.
-
-Every message the worker holds is kept hidden on SQS while its job runs (visibility.py), so
-the queues' visibility timeout only bounds how soon a crashed worker's jobs come back.
-
-Each worker sweeps its own scratch directory as it starts: the periodic cleanup job runs on
-whichever one worker receives it, so it never reaches the other workers' scratch.
+ECS stops a task with SIGTERM; Celery's warm shutdown lets running jobs finish and leaves
+unstarted messages on SQS. Each worker sweeps its own scratch directory as it starts, since the
+periodic cleanup runs on whichever one worker receives it.
 """
 
 import os

@@ -1,9 +1,7 @@
 """Base images made from Debian packages, for machines that reach no image registry.
 
-debootstrap lays out a minimal Debian with Python; the tree is then loaded as a one-layer
-image. ``docker import`` would record the engine's own architecture whatever the files are
-(Docker 20.10), so the image is written in ``docker save`` form with its real architecture
-and loaded from that.
+debootstrap lays out a minimal Debian with Python, written in ``docker save`` form with its real
+architecture and loaded (``docker import`` would record the engine's own).
 """
 
 import hashlib

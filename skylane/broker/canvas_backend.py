@@ -1,12 +1,8 @@
 """Celery's own key-value chord machinery, kept over the job table.
 
-``JobTableKeyValues`` gives ``celery.backends.base.BaseKeyValueStoreBackend`` the store it
-asks for (get, set, mget, delete, incr, expire), so Celery's code does the rest as for Redis
-or DynamoDB: ``GroupResult.save()``/``restore()``, ``apply_chord`` saving the header group,
-and ``on_chord_part_return`` counting parts with ``incr`` and sending the body when the last
-one finishes (no ``celery.chord_unlock`` polling, no countdown messages). Two things differ
-from ``incr`` as Redis does it (skylane/jobs/canvas_records.py): the counter is on the body's job
-record, and a part counts once however often its message is delivered.
+``JobTableKeyValues`` gives ``BaseKeyValueStoreBackend`` the store it asks for, so Celery's code
+saves groups and counts chord parts as for Redis, with no ``chord_unlock`` polling; unlike
+Redis's ``incr``, a part counts once however often it arrives (skylane/jobs/canvas_records.py).
 """
 
 from typing import Any

@@ -1,11 +1,8 @@
 """Acknowledged SQS messages, deleted ten at a time (DeleteMessageBatch) instead of one by one.
 
-kombu deletes each message as its job is acknowledged: one DeleteMessage per job. A worker
-acknowledges after the job (acks_late), when the job's record is already final, so a delete that
-waits a moment costs nothing: if the worker dies before it is sent, SQS gives the message back
-after its visibility timeout and the worker drops it as already finished (skylane/broker/backend.py).
-So the worker's channel collects receipt handles here and sends them when a queue has ten, or
-when the oldest has waited MAX_WAIT_SECONDS, or when the channel closes.
+A worker's channel collects receipt handles and sends them when a queue has ten, when the
+oldest has waited MAX_WAIT_SECONDS, or when the channel closes. The wait is safe because a
+message that comes back runs nothing (README: *How jobs run*).
 """
 
 from collections.abc import Callable
@@ -14,8 +11,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from skylane.core.limits import SQS_BATCH_LIMIT
 from skylane.observability.logs import logger
-from skylane.queues.dead_letters import SQS_BATCH_SIZE
 
 # Well under any visibility timeout the template allows, so a message acknowledged but not yet
 # deleted does not become visible again in the meantime.
@@ -46,14 +43,14 @@ class DeleteBuffer:
     def add(self, queue_url: str, receipt_handle: str, job_id: str | None) -> None:
         entries = self._pending.setdefault(queue_url, [])
         entries.append(PendingDelete(receipt_handle, job_id))
-        if len(entries) >= SQS_BATCH_SIZE:
+        if len(entries) >= SQS_BATCH_LIMIT:
             self._send(queue_url, self._pending.pop(queue_url))
 
     def flush(self) -> None:
         pending, self._pending = self._pending, {}
         for queue_url, entries in pending.items():
-            for start in range(0, len(entries), SQS_BATCH_SIZE):
-                self._send(queue_url, entries[start : start + SQS_BATCH_SIZE])
+            for start in range(0, len(entries), SQS_BATCH_LIMIT):
+                self._send(queue_url, entries[start : start + SQS_BATCH_LIMIT])
 
     def _send(self, queue_url: str, entries: list[PendingDelete]) -> None:
         # A message left undeleted is not lost and does not run again: SQS gives it back after

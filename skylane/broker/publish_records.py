@@ -1,11 +1,8 @@
 """A PENDING record for every job skylane's Celery app publishes without one.
 
-skylane's own producers (the API, the scheduler) record a job before sending it
-(skylane/jobs/submission.py) and mark the message as recorded. Everything else a process sends
-through the shared app, ``.delay()`` and ``send_task`` in a user's own code, a chord's or a
-group's parts, a chord's body sent by its last part, gets its record here, just before the
-message leaves (Celery's ``before_task_publish``): ``/task/{id}`` answers for it at once, and
-the dashboard lists it. A record that exists already is left as it is (one refused write).
+skylane's producers record a job before sending it (skylane/jobs/submission.py). Everything
+else sent through the app (``.delay()``, ``send_task``, canvas parts and bodies) gets its record
+here, on Celery's ``before_task_publish``, so ``/task/{id}`` answers for it at once.
 """
 
 import contextlib

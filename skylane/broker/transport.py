@@ -1,26 +1,8 @@
-"""kombu's SQS transport, made to keep polling through an outage.
+"""kombu's SQS transport, changed where a worker on SQS needs it (README: *How jobs run*).
 
-In kombu 5.7 a receive that fails (connection refused, timeout, an error page) reaches
-`_on_messages_ready` as something other than SQS's answer; the AttributeError it raises there
-ends that queue's polling loop for good, so after an outage the worker stays up but never takes
-another message. Here a failed receive counts as an empty one, and the queue is polled again
-after a growing pause (at most MAX_BACKOFF_SECONDS), so the worker resumes by itself.
-
-Refills in batches. kombu receives again as soon as one place in the prefetch window is free, so
-with prefetched messages a busy worker makes one ReceiveMessage per job. Here, while the worker
-still holds messages waiting for a pool process, it receives only once half the window's
-waiting places are free (`refill_batch`): the pool never idles for it, and each receive brings
-several messages.
-
-Gives messages back, not copies. kombu returns a held message (at a warm shutdown, or when a
-job's process died) by publishing a copy of it, while the original stays hidden until its
-visibility timeout and then runs again: with prefetched messages, a SIGTERM would queue every
-one of them twice. Here the original is made visible again at once (`_restore`).
-
-Deletes in batches. kombu deletes each acknowledged message at once, one DeleteMessage per job;
-here a worker's acknowledgements wait up to a second to go out ten to a DeleteMessageBatch
-(skylane/broker/deletes.py explains why the wait is safe). Only where the channel has an event
-loop: a worker's, whose prefork pool acknowledges on that loop's thread.
+It keeps polling through an outage, refills the prefetch window in batches (``refill_batch``),
+gives held messages back instead of publishing copies (``_restore``), and deletes acknowledged
+messages in batches (skylane/broker/deletes.py).
 """
 
 from typing import Any
@@ -30,6 +12,7 @@ from kombu.transport import SQS, TRANSPORT_ALIASES, virtual
 
 from skylane.broker.deletes import MAX_WAIT_SECONDS, DeleteBuffer
 from skylane.core.aws import client
+from skylane.core.limits import SQS_BATCH_LIMIT
 from skylane.observability.logs import logger
 
 ALIAS = "skylane-sqs"
@@ -37,7 +20,6 @@ MAX_BACKOFF_SECONDS = 10.0
 # Transport option: the worker's prefetch multiplier, from which the channel tells the pool's
 # size apart from the waiting places in its prefetch window.
 PREFETCH_MULTIPLIER_OPTION = "skylane_prefetch_multiplier"
-SQS_MAX_MESSAGES = 10
 
 
 def refill_batch(prefetch_count: int, multiplier: int) -> int:
@@ -52,7 +34,7 @@ def refill_batch(prefetch_count: int, multiplier: int) -> int:
     if prefetch_count <= 0 or multiplier <= 1:
         return 1
     waiting_places = prefetch_count - prefetch_count // multiplier
-    return max(1, min(SQS_MAX_MESSAGES, waiting_places // 2))
+    return max(1, min(SQS_BATCH_LIMIT, waiting_places // 2))
 
 
 class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
@@ -66,6 +48,9 @@ class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
         self._deletes_due = False
 
     def _on_messages_ready(self, queue: str, qname: str, messages: Any) -> int:
+        # A failed receive (connection refused, timeout, an error page) arrives here as something
+        # other than SQS's answer; in kombu 5.7 the AttributeError it raises ends the queue's
+        # polling loop for good. Counted as an empty receive, it is retried after a pause.
         if not isinstance(messages, dict):
             failures = self._failed_receives.get(qname, 0) + 1
             self._failed_receives[qname] = failures
@@ -79,6 +64,8 @@ class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
         return received
 
     def _schedule_queue(self, queue: str) -> None:
+        # kombu receives again as soon as one place in the window is free: with prefetched
+        # messages, a busy worker would make one ReceiveMessage per job.
         prefetch = self.qos.prefetch_count or 0
         if prefetch and (not self._base_prefetch or prefetch < self._base_prefetch):
             self._base_prefetch = prefetch
@@ -100,6 +87,8 @@ class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
         super()._loop1(queue, messages_fetched)
 
     def basic_ack(self, delivery_tag: Any, multiple: bool = False) -> None:
+        # Buffered only where the channel has an event loop: a worker's, whose prefork pool
+        # acknowledges on that loop's thread.
         try:
             message = self.qos.get(delivery_tag)
         except KeyError:
@@ -129,6 +118,8 @@ class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
         super().close()
 
     def _restore(self, message: Any, *args: Any, **kwargs: Any) -> None:
+        # kombu would publish a copy and leave the original hidden until its visibility
+        # timeout, to run again then: a warm shutdown would queue every held job twice.
         info = getattr(message, "delivery_info", None) or {}
         sqs_message, queue_url = info.get("sqs_message"), info.get("sqs_queue")
         if not sqs_message or not queue_url:

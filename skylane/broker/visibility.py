@@ -1,16 +1,8 @@
 """Keeps the SQS messages a worker holds hidden while their jobs run (a visibility heartbeat).
 
-A received message is hidden for the queue's VisibilityTimeout; acknowledged late (after the
-job), a job longer than that would reappear and run a second time on another worker. So every
-third of the timeout the worker's main process extends every message it holds (running or
-prefetched), one ChangeMessageVisibilityBatch per queue and ten messages. It stops extending a
-message once its task's hard time limit (skylane.jobs.contracts) has passed since the worker first
-saw it: by then the job is dead or killed, and the message must come back for another attempt.
-
-The messages are the transport's unacknowledged deliveries (kombu's virtual QoS._delivered);
-the SQS transport puts the ReceiptHandle ('sqs_message') and queue URL ('sqs_queue') in each
-delivery_info, and its delivery tag is that ReceiptHandle. The heartbeat runs on the worker's event-loop timer, the thread that acks and
-rejects them, so the deliveries never change under it.
+Every third of the visibility timeout the worker's main process extends every message it holds
+(running or prefetched), until its task's hard time limit has passed; then the message comes
+back for another attempt (README: *How jobs run*).
 """
 
 import time
@@ -23,13 +15,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from celery import bootsteps
 
 from skylane.core.aws import client
+from skylane.core.limits import SQS_BATCH_LIMIT
 from skylane.core.settings import get_settings
 from skylane.jobs.contracts import TASKS
 from skylane.observability.logs import logger
 
 HEARTBEATS_PER_TIMEOUT = 3
-# ChangeMessageVisibilityBatch takes at most ten entries.
-SQS_BATCH_SIZE = 10
 
 
 @dataclass(frozen=True)
@@ -104,8 +95,8 @@ def extend(
     job_ids = job_ids or {}
     extended = 0
     for queue_url, handles in due.items():
-        for start in range(0, len(handles), SQS_BATCH_SIZE):
-            batch = handles[start : start + SQS_BATCH_SIZE]
+        for start in range(0, len(handles), SQS_BATCH_LIMIT):
+            batch = handles[start : start + SQS_BATCH_LIMIT]
             entries = [
                 {"Id": str(n), "ReceiptHandle": handle, "VisibilityTimeout": visibility_timeout}
                 for n, handle in enumerate(batch)
@@ -164,6 +155,9 @@ class VisibilityHeartbeat(bootsteps.StartStopStep):  # type: ignore[misc]  # cel
         qos = getattr(channel, "qos", None)
         if qos is None:
             return
+        # kombu's unacknowledged deliveries, each delivery_info holding the ReceiptHandle
+        # ('sqs_message') and queue URL ('sqs_queue'). This runs on the event loop's timer, the
+        # thread that acknowledges and rejects them, so they never change under it.
         held = held_messages(qos._delivered, qos._dirty)
         due = self._keeper.due(held)
         if due:

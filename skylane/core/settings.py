@@ -1,11 +1,8 @@
 """One settings class for every process, read once from the environment the template gives it.
 
-The names are the template's environment variable names (template.yaml), matched without regard
-to case. Tests clear the cache with ``get_settings.cache_clear()``.
-
-A plain pydantic model rather than pydantic-settings: every value here is a scalar from the
-environment, and pydantic-settings (with python-dotenv and argparse) cost the API's cold start
-about 30 ms of imports for nothing we use (`make bench`).
+Names are the template's environment variables, matched without regard to case; tests clear
+the cache with ``get_settings.cache_clear()``. A plain pydantic model, not pydantic-settings,
+whose imports the API's cold start would pay for nothing used (README: *Performance*).
 """
 
 import os

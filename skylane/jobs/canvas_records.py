@@ -1,12 +1,8 @@
 """Canvas state in the job table: saved groups, chord counters, the records of a chord's jobs.
 
-Celery's key-value backends keep three kinds of keys (``BaseKeyValueStoreBackend``): task
-results, saved groups (``celery-taskset-meta-<id>``) and chord counters
-(``chord-unlock-<id>``). Task results are skylane's job records already. A saved group is an
-item of its own (its id is the key; it has no ``day_shard``, so listings never see it). A
-chord's counter lives on the record of the chord's body (the job a client follows): one
-conditional ``ADD`` per finished part, refused when that part was counted already, so a part
-delivered twice counts once and ``/task/{body}`` reads its progress in the same item.
+A saved group is an item of its own (no ``day_shard``, so listings never see it). A chord's
+counter is on its body's record: one conditional ``ADD`` per part, refused for a part already
+counted, so ``/task/{body}`` reads the progress in the same item.
 """
 
 import json
@@ -16,14 +12,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from skylane.core import dynamodb_items
 from skylane.core.aws import client
+from skylane.core.limits import DYNAMODB_BATCH_GET_LIMIT
 from skylane.core.outages import unavailable_as
 from skylane.core.settings import get_settings
 from skylane.jobs.states import JobState
 from skylane.jobs.store import day_shard, iso, utcnow
-
-# BatchGetItem's limit per request.
-BATCH_GET_LIMIT = 100
 
 
 class CanvasRecords:
@@ -59,8 +54,8 @@ class CanvasRecords:
                 )
                 .get("Item")
             )
-        value = (item or {}).get("kv")
-        return value["S"] if value else None
+        value = dynamodb_items.from_item(item or {}).get("kv")
+        return str(value) if value is not None else None
 
     def delete_value(self, key: str) -> None:
         with unavailable_as("DynamoDB"):
@@ -76,10 +71,13 @@ class CanvasRecords:
         """Job records by id (BatchGetItem, strongly consistent); missing ids are left out."""
         wanted = list(dict.fromkeys(job_ids))
         found: dict[str, dict[str, Any]] = {}
-        for start in range(0, len(wanted), BATCH_GET_LIMIT):
+        for start in range(0, len(wanted), DYNAMODB_BATCH_GET_LIMIT):
             request: dict[str, Any] = {
                 self.table_name: {
-                    "Keys": [{"job_id": {"S": i}} for i in wanted[start : start + BATCH_GET_LIMIT]],
+                    "Keys": [
+                        {"job_id": {"S": i}}
+                        for i in wanted[start : start + DYNAMODB_BATCH_GET_LIMIT]
+                    ],
                     "ConsistentRead": True,
                 }
             }
@@ -87,7 +85,7 @@ class CanvasRecords:
                 with unavailable_as("DynamoDB"):
                     response = client("dynamodb").batch_get_item(RequestItems=request)
                 for item in response.get("Responses", {}).get(self.table_name, []):
-                    found[item["job_id"]["S"]] = item
+                    found[dynamodb_items.from_item(item)["job_id"]] = item
                 request = response.get("UnprocessedKeys") or {}
         return found
 
@@ -165,4 +163,4 @@ class CanvasRecords:
             if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 return 0
             raise
-        return int(response["Attributes"]["chord_done"]["N"])
+        return int(dynamodb_items.from_item(response["Attributes"])["chord_done"])

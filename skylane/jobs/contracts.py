@@ -2,8 +2,7 @@
 
 Producers send tasks by name and never import worker code; the worker registers an
 implementation for every name here (a test holds the two together). Time limits live here
-because the worker stops extending a job message's visibility at its task's hard limit
-(skylane/broker/visibility.py), whichever process reads the message.
+because the heartbeat stops at a task's hard limit, whichever process reads the message.
 """
 
 from dataclasses import dataclass
@@ -25,9 +24,9 @@ class TaskSpec:
     queue: QueueName
     soft_time_limit: int
     time_limit: int
-    # What the seed's choose_task_executor(task_duration, is_critical) decides on
-    # (skylane/jobs/routing.py): how long a run usually takes, and whether its failure matters to
-    # the user who asked for it. Unknown tasks are treated as long and critical.
+    # What the router decides on (skylane/jobs/routing.py): how long a run usually takes, and
+    # whether its failure matters to the user who asked for it. Unknown tasks are treated as
+    # long and critical.
     expected_seconds: int = 60
     critical: bool = True
     max_retries: int = 3
@@ -39,20 +38,20 @@ class TaskSpec:
         return f"skylane.{self.kind}"
 
 
-# The seed's scenario 3: a large file takes about 2 minutes.
+# A large file takes about 2 minutes.
 PROCESS_LARGE_FILE = TaskSpec(
     "process_large_file", QueueName.DEFAULT, 570, 600, expected_seconds=120
 )
 # Short, but it is what the client asked for (POST /send-email, followed in /task/{id}):
 # critical, so it stays on the worker queues.
 SEND_EMAIL = TaskSpec("send_email", QueueName.DEFAULT, 50, 60, expected_seconds=5)
-# The seed's RQ job_timeout='5m'.
+# Five minutes at most (RQ's job_timeout='5m').
 PROCESS_DOCUMENT = TaskSpec("process_document", QueueName.DEFAULT, 270, 300, expected_seconds=60)
-# The seed's RQ job_timeout='10m', on the high-priority queue.
+# Ten minutes at most (RQ's job_timeout='10m'), on the high-priority queue.
 GENERATE_REPORT = TaskSpec("generate_report", QueueName.HIGH, 570, 600, expected_seconds=120)
 PROCESS_VIDEO = TaskSpec("process_video", QueueName.DEFAULT, 1740, 1800, expected_seconds=600)
-# The seed's BackgroundTasks job in /process-video: about a second, and the video job does not
-# depend on it. The light lane runs it.
+# The notification /process-video sends: about a second, and the video job does not depend on
+# it. The light lane runs it.
 SEND_NOTIFICATION = TaskSpec(
     "send_notification", QueueName.DEFAULT, 50, 60, expected_seconds=1, critical=False
 )
@@ -60,9 +59,9 @@ SEND_NOTIFICATION = TaskSpec(
 # What the client asked for, so it stays on the worker queues.
 PROCESS_BATCH = TaskSpec("process_batch", QueueName.DEFAULT, 50, 60, expected_seconds=2)
 
-# The seed's Celery Beat schedules, now EventBridge Scheduler schedules of SchedulerFunction.
-# Scheduled tasks stay on the worker queues (the seed's scenario 5); cleanup must anyway: it
-# sweeps the scratch directory of the worker that runs it.
+# Periodic tasks, run by EventBridge Scheduler schedules of SchedulerFunction (Celery Beat's
+# place). They stay on the worker queues; cleanup must anyway: it sweeps the scratch directory
+# of the worker that runs it.
 CLEANUP_TEMP_FILES = TaskSpec(
     "cleanup_temp_files", QueueName.DEFAULT, 50, 60, expected_seconds=5, periodic=True
 )

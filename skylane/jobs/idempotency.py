@@ -1,10 +1,8 @@
 """Idempotent submission: the same Idempotency-Key and request give the same job, once.
 
-The job id is derived from the key, so the job record's conditional write is the lock: a
-repeat finds the record and gets its id back, with nothing enqueued. The record keeps a
-fingerprint of the request; the same key with a different request is refused (IETF
-draft-ietf-httpapi-idempotency-key-header: 422). Keys live as long as the job record (TTL,
-7 days by default), so the promised 24 h window is always covered.
+The job id derives from the key, so the record's conditional write is the lock: a repeat gets
+the same id and enqueues nothing. The record keeps a fingerprint of the request; the same key
+with another request is a 422 (draft-ietf-httpapi-idempotency-key-header).
 """
 
 import hashlib

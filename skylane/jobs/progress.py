@@ -1,7 +1,7 @@
 """Progress reporting that costs at most one job-store write per interval.
 
-Task code calls ``progress.update(current)`` after each real step, as the seed calls
-``self.update_state(state='PROGRESS', ...)``; writes in between are coalesced. The first step
+Task code calls ``progress.update(current)`` after each real step (where Celery code calls
+``self.update_state(state='PROGRESS', ...)``); writes in between are coalesced. The first step
 and the last step are always written, so a client sees the job move and reach its total.
 """
 

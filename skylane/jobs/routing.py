@@ -1,26 +1,15 @@
-"""Which lane runs a job: the seed's choose_task_executor, translated to serverless.
+"""Which lane runs a job: the light lane (LightFunction) or the task's own worker queue.
 
-The seed ran short, non-critical work (under 30 s) as FastAPI BackgroundTasks and everything
-else on Celery. On Lambda, BackgroundTasks would add to the client's latency (Mangum answers
-only once they finish) and a frozen execution environment can drop them. Here the same rule
-picks a queue instead:
-
-- short and non-critical: the light lane, a queue consumed by LightFunction (Lambda), so it
-  costs nothing when idle and scales with Lambda;
-- long or critical: the task's own worker queue (the ECS worker).
-
-A task whose hard time limit exceeds what the light function may run (its Timeout, itself
-below Lambda's 15-minute cap) never goes to the light lane, whatever it declares; neither do
-scheduled tasks (the seed's scenario 5 gave them to Celery).
-
-Producers (skylane.jobs.submission, used by the API and the scheduler) ask here, in one place.
+Short, non-critical tasks go to the light lane; long or critical ones, scheduled ones and any
+whose hard time limit exceeds the light function's Timeout go to the worker. Every producer
+asks here (skylane.jobs.submission); the README's *Lanes* says why.
 """
 
 from dataclasses import dataclass
 
 from skylane.jobs.contracts import QueueName, TaskSpec
 
-# The seed's threshold: choose_task_executor sends task_duration < 30 to BackgroundTasks.
+# Under this many expected seconds (and not critical), a task is light.
 SHORT_TASK_SECONDS = 30
 # Lambda's own limit on one invocation.
 LAMBDA_MAX_TIMEOUT_SECONDS = 900

@@ -1,10 +1,8 @@
 """The job store: one DynamoDB item per job, written by the API and updated by the worker.
 
-Every update is a single conditional UpdateItem, so concurrent writers (a duplicate delivery, a
-late progress write racing the final state) can never move a job backwards:
-- nothing overwrites a final state (SUCCESS, FAILURE, REVOKED);
-- progress only moves forward within an attempt (a new attempt starts its own count).
-JSON-valued fields (inputs, result, meta) are stored as JSON strings: DynamoDB has no floats.
+Every update is one conditional UpdateItem, so concurrent writers never move a job backwards:
+nothing overwrites a final state, and progress only moves forward within an attempt. JSON
+values (inputs, result, meta) are stored as JSON strings: DynamoDB has no floats.
 """
 
 import hashlib
@@ -15,7 +13,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from skylane.core import dynamodb_items
 from skylane.core.aws import client
+from skylane.core.limits import DYNAMODB_BATCH_GET_LIMIT
 from skylane.core.outages import unavailable_as
 from skylane.core.settings import get_settings
 from skylane.jobs.contracts import TASKS
@@ -70,43 +70,41 @@ class JobRecord:
 
     @classmethod
     def from_item(cls, item: dict[str, Any]) -> "JobRecord":
-        def text(name: str) -> str | None:
-            value = item.get(name)
-            return value["S"] if value else None
+        values = dynamodb_items.from_item(item)
 
-        def number(name: str) -> int | None:
-            value = item.get(name)
-            return int(value["N"]) if value else None
+        def whole(name: str) -> int | None:
+            value = values.get(name)
+            return int(value) if value is not None else None
 
         def decoded(name: str) -> Any:
-            raw = text(name)
+            raw = values.get(name)
             return json.loads(raw) if raw is not None else None
 
         return cls(
-            job_id=item["job_id"]["S"],
-            task=text("task") or "",
-            kind=text("kind") or "",
-            queue=text("queue") or "",
-            state=JobState(text("state") or JobState.PENDING),
-            created_at=text("created_at") or "",
+            job_id=values["job_id"],
+            task=values.get("task") or "",
+            kind=values.get("kind") or "",
+            queue=values.get("queue") or "",
+            state=JobState(values.get("state") or JobState.PENDING),
+            created_at=values.get("created_at") or "",
             inputs=decoded("inputs") or {},
-            user_id=text("user_id"),
-            started_at=text("started_at"),
-            last_started_at=text("last_started_at"),
-            ended_at=text("ended_at"),
-            attempts=number("attempts") or 0,
-            current=number("current"),
-            total=number("total"),
+            user_id=values.get("user_id"),
+            started_at=values.get("started_at"),
+            last_started_at=values.get("last_started_at"),
+            ended_at=values.get("ended_at"),
+            attempts=whole("attempts") or 0,
+            current=whole("current"),
+            total=whole("total"),
             result=decoded("result"),
-            error=text("error"),
-            request_hash=text("request_hash"),
-            lost=bool(item.get("lost", {}).get("BOOL", False)),
-            schedule=text("schedule"),
-            parent_id=text("parent_id"),
-            group_id=text("group_id"),
-            parts=[part["S"] for part in item.get("parts", {}).get("L", [])],
-            chord_size=number("chord_size"),
-            chord_done=number("chord_done"),
+            error=values.get("error"),
+            request_hash=values.get("request_hash"),
+            lost=bool(values.get("lost", False)),
+            schedule=values.get("schedule"),
+            parent_id=values.get("parent_id"),
+            group_id=values.get("group_id"),
+            parts=list(values.get("parts", [])),
+            chord_size=whole("chord_size"),
+            chord_done=whole("chord_done"),
         )
 
 
@@ -140,29 +138,27 @@ class JobStore:
         request_hash fingerprints the request that created the job (idempotent submissions).
         """
         now = utcnow()
-        item: dict[str, Any] = {
-            "job_id": {"S": job_id},
-            "day_shard": {"S": day_shard(now.date(), job_id)},
-            "task": {"S": task},
-            "kind": {"S": kind},
-            "queue": {"S": queue},
-            "state": {"S": JobState.PENDING.value},
-            "created_at": {"S": iso(now)},
-            "updated_at": {"S": iso(now)},
-            "inputs": {"S": json.dumps(inputs, sort_keys=True)},
-            "attempts": {"N": "0"},
-            "expires_at": {"N": str(int((now + self.ttl).timestamp()))},
-        }
-        if user_id is not None:
-            item["user_id"] = {"S": user_id}
-        if request_hash is not None:
-            item["request_hash"] = {"S": request_hash}
-        if schedule is not None:
-            item["schedule"] = {"S": schedule}
-        if parent_id:
-            item["parent_id"] = {"S": parent_id}
-        if group_id:
-            item["group_id"] = {"S": group_id}
+        item = dynamodb_items.to_item(
+            {
+                "job_id": job_id,
+                "day_shard": day_shard(now.date(), job_id),
+                "task": task,
+                "kind": kind,
+                "queue": queue,
+                "state": JobState.PENDING.value,
+                "created_at": iso(now),
+                "updated_at": iso(now),
+                "inputs": json.dumps(inputs, sort_keys=True),
+                "attempts": 0,
+                "expires_at": int((now + self.ttl).timestamp()),
+                "user_id": user_id,
+                "request_hash": request_hash,
+                "schedule": schedule,
+                # An empty link is no link (a message's empty header).
+                "parent_id": parent_id or None,
+                "group_id": group_id or None,
+            }
+        )
         try:
             with unavailable_as("DynamoDB"):
                 client("dynamodb").put_item(
@@ -207,7 +203,7 @@ class JobStore:
                 ExpressionAttributeValues={":user": {"S": user_id}},
                 ScanIndexForward=False,
             ):
-                job_ids.extend(item["job_id"]["S"] for item in page.get("Items", []))
+                job_ids.extend(_job_ids(page))
                 if len(job_ids) >= limit:
                     break
         return get_records(self.table_name, job_ids[:limit])
@@ -224,7 +220,7 @@ class JobStore:
                     KeyConditionExpression="day_shard = :shard",
                     ExpressionAttributeValues={":shard": {"S": f"{day.isoformat()}#{shard}"}},
                 ):
-                    job_ids.extend(item["job_id"]["S"] for item in page.get("Items", []))
+                    job_ids.extend(_job_ids(page))
         return get_records(self.table_name, job_ids)
 
     # ------------------------------------------------------------------ worker side
@@ -477,7 +473,8 @@ class JobStore:
             if not _condition_failed(exc):
                 raise
             old = _old_item(exc)
-            if raise_if_revoked and old.get("state", {}).get("S") == JobState.REVOKED.value:
+            state = dynamodb_items.from_item(old).get("state")
+            if raise_if_revoked and state == JobState.REVOKED.value:
                 raise JobRevoked(job_id) from exc
             return False
         return True
@@ -489,10 +486,6 @@ def kind_of(task: str) -> str:
     return spec.kind if spec else task.rsplit(".", 1)[-1]
 
 
-# BatchGetItem's limit of keys per request.
-_BATCH_GET_KEYS = 100
-
-
 def get_records(table_name: str, job_ids: list[str], consistent: bool = True) -> list[JobRecord]:
     """The records of `job_ids` in that order (BatchGetItem); ids without a record are left out.
 
@@ -502,10 +495,13 @@ def get_records(table_name: str, job_ids: list[str], consistent: bool = True) ->
     found: dict[str, JobRecord] = {}
     unique = list(dict.fromkeys(job_ids))
     with unavailable_as("DynamoDB"):
-        for start in range(0, len(unique), _BATCH_GET_KEYS):
+        for start in range(0, len(unique), DYNAMODB_BATCH_GET_LIMIT):
             request: dict[str, Any] = {
                 table_name: {
-                    "Keys": [{"job_id": {"S": j}} for j in unique[start : start + _BATCH_GET_KEYS]],
+                    "Keys": [
+                        {"job_id": {"S": j}}
+                        for j in unique[start : start + DYNAMODB_BATCH_GET_LIMIT]
+                    ],
                     "ConsistentRead": consistent,
                 }
             }
@@ -517,6 +513,11 @@ def get_records(table_name: str, job_ids: list[str], consistent: bool = True) ->
                 # Keys DynamoDB left for later (throttling, the 16 MB limit): asked again.
                 request = answer.get("UnprocessedKeys") or {}
     return [found[j] for j in unique if j in found]
+
+
+def _job_ids(page: dict[str, Any]) -> list[str]:
+    """The job ids of a query page over an index (which projects them)."""
+    return [dynamodb_items.from_item(item)["job_id"] for item in page.get("Items", [])]
 
 
 def day_shard(day: date, job_id: str) -> str:

@@ -1,9 +1,8 @@
 """One job's log lines across the API, scheduler and worker, from CloudWatch Logs.
 
-Pure logic over a ``logs`` client (the emulator's or AWS's, the same calls either way), so the
-``skylane logs`` command and a dashboard can share it. Every component has its own log group,
-named by a stack output; ``COMPONENTS`` is the one table of them (the local log shipping in
-infra/log_shipping.py reads it too, so a new component is one entry here).
+Pure logic over a ``logs`` client (emulator or AWS), shared by ``skylane logs`` and the
+dashboard. ``COMPONENTS`` is the one table of the components' log groups (stack outputs); the
+local log shipping (infra/log_shipping.py) reads it too.
 """
 
 import json

@@ -1,9 +1,8 @@
 """The one structured logger (Powertools JSON lines), shared by the API, scheduler and worker.
 
-Keys such as job_id, task, queue and attempt go in `extra=` so one job id finds every line.
-Keys that belong to a whole request or job (request_id; a job's job_id, task, queue, attempt)
-are bound with `log_keys`: they live in a context variable, so they follow the request into
-FastAPI's thread pool and never leak into a concurrent request's lines.
+Keys such as job_id, task, queue and attempt go in ``extra=``, so one job id finds every line.
+Keys of a whole request or job are bound with ``log_keys``: a context variable, so they follow
+the request into FastAPI's thread pool and never leak into a concurrent request's lines.
 """
 
 import os

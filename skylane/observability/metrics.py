@@ -1,12 +1,8 @@
 """Job metrics as CloudWatch embedded metric format (EMF) lines: no PutMetricData calls.
 
-Each call writes one JSON line (Powertools Metrics' EMF) on the process's real stdout. Lambda
-turns such lines into metrics; so does CloudWatch Logs for the worker's awslogs stream (EMF
-auto-detection, no `x-amzn-logs-format` header needed). The dimensions are only task and
-queue (plus Powertools' constant service): a dozen series, never one per job or user.
-
-Every call flushes at once, so a long-running worker emits per job and concurrent API
-requests never share a metric set.
+One JSON line per call on the real stdout, flushed at once (per job on a long-running worker,
+never shared by concurrent requests); Lambda and CloudWatch Logs turn them into metrics. The
+dimensions are task and queue only: a dozen series, never one per job or user.
 """
 
 import json

@@ -1,9 +1,8 @@
 """Powertools Tracer (X-Ray) for the Lambda handlers, built only where it can trace.
 
-Creating a Tracer imports the X-Ray SDK (about a third of a second, botocore included) even
-when tracing is off, so it is never created at import: the API's cold start budget has no room
-for it. Off the Lambda runtime, or with POWERTOOLS_TRACE_DISABLED=true (the template sets it
-for Stage=local), no Tracer is made at all.
+Creating a Tracer imports the X-Ray SDK even with tracing off, so none is made at import, off
+the Lambda runtime, or with POWERTOOLS_TRACE_DISABLED=true (Stage=local): the API's cold start
+has no room for it.
 """
 
 import os

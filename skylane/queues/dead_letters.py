@@ -1,15 +1,8 @@
 """What sits in a dead-letter queue, and sending it back to its queue after a fix.
 
-SQS moves a message to a queue's DLQ once it has been received MaxReceiveCount times without
-being deleted: a body that is no task (garbage, or a task name no worker registers), or a job
-whose worker died every time it ran it. The worker never deletes what it rejects (kombu leaves
-rejected messages alone on a queue with a redrive policy), so nothing skips this path.
-
-Listing does not consume: every message is received with a short visibility timeout and made
-visible again at once. Redriving sends each body back to the source queue, then deletes it
-from the DLQ (SQS's StartMessageMoveTask would do the same on AWS, but emulators lack it, and
-this way one code path serves both). A message is deleted only after its copy was sent, so an
-interrupted redrive may duplicate a message but never loses one.
+Listing does not consume: each message is received with a short visibility timeout and made
+visible again at once. A redrive sends each body back, then deletes it from the DLQ (not SQS's
+StartMessageMoveTask, which emulators lack): an interrupted redrive may duplicate, never lose.
 """
 
 import json
@@ -17,12 +10,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from skylane.core.limits import SQS_BATCH_LIMIT
 from skylane.jobs.contracts import TASKS
 
 # Long enough to receive the whole DLQ before the first message reappears.
 PEEK_VISIBILITY_SECONDS = 30
-# SQS's limit for receive, send-batch and change-visibility-batch calls.
-SQS_BATCH_SIZE = 10
 
 
 @dataclass(frozen=True)
@@ -59,7 +51,7 @@ def _receive_batches(sqs: Any, queue_url: str, visibility: int) -> Iterator[list
     while True:
         messages = sqs.receive_message(
             QueueUrl=queue_url,
-            MaxNumberOfMessages=SQS_BATCH_SIZE,
+            MaxNumberOfMessages=SQS_BATCH_LIMIT,
             VisibilityTimeout=visibility,
             WaitTimeSeconds=0,
             AttributeNames=["ApproximateReceiveCount"],
@@ -71,10 +63,10 @@ def _receive_batches(sqs: Any, queue_url: str, visibility: int) -> Iterator[list
 
 
 def _release(sqs: Any, queue_url: str, messages: list[dict[str, Any]]) -> None:
-    for start in range(0, len(messages), SQS_BATCH_SIZE):
+    for start in range(0, len(messages), SQS_BATCH_LIMIT):
         entries = [
             {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0}
-            for n, m in enumerate(messages[start : start + SQS_BATCH_SIZE])
+            for n, m in enumerate(messages[start : start + SQS_BATCH_LIMIT])
         ]
         sqs.change_message_visibility_batch(QueueUrl=queue_url, Entries=entries)
 

@@ -1,10 +1,10 @@
-"""Live queue statistics straight from SQS (what RQ's len(queue) gave the seed)."""
+"""Live queue statistics straight from SQS: waiting, in flight and delayed, per queue (RQ's len(queue))."""
 
 from dataclasses import dataclass
 
 from skylane.core.aws import client
 from skylane.core.outages import unavailable_as
-from skylane.core.settings import get_settings
+from skylane.queues.pairs import DLQ_SUFFIX, from_settings
 
 _ATTRIBUTES = [
     "ApproximateNumberOfMessages",
@@ -22,30 +22,14 @@ class QueueStats:
 
 
 def queue_urls() -> dict[str, str]:
-    settings = get_settings()
-    urls = {
-        "default": settings.default_queue_url,
-        "high": settings.high_queue_url,
-        "default_dlq": settings.default_dlq_url,
-        "high_dlq": settings.high_dlq_url,
-        "light": settings.light_queue_url,
-        "light_dlq": settings.light_dlq_url,
-    }
-    return {name: url for name, url in urls.items() if url}
-
-
-# queue_urls() names a queue's dead-letter queue "<queue>_dlq".
-DLQ_SUFFIX = "_dlq"
-
-
-def dead_letter_pairs() -> dict[str, tuple[str, str]]:
-    """Each queue that has a dead-letter queue: its URL and its DLQ's URL."""
-    urls = queue_urls()
-    return {
-        name: (url, urls[name + DLQ_SUFFIX])
-        for name, url in urls.items()
-        if not name.endswith(DLQ_SUFFIX) and name + DLQ_SUFFIX in urls
-    }
+    """Every queue and dead-letter queue, by its name in GET /queues."""
+    urls: dict[str, str] = {}
+    for queue in from_settings():
+        if queue.url:
+            urls[queue.name] = queue.url
+        if queue.dead_letter_url:
+            urls[queue.name + DLQ_SUFFIX] = queue.dead_letter_url
+    return urls
 
 
 def queue_stats() -> list[QueueStats]:

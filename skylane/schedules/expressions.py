@@ -1,22 +1,8 @@
-"""EventBridge Scheduler's schedule expressions: validated as Scheduler does, and evaluated.
+"""EventBridge Scheduler's schedule expressions, validated as Scheduler does and evaluated.
 
-The runtime needs them (the API refuses what Scheduler would refuse, since moto validates no
-expression, and shows a schedule's next runs), and so does the local stack, which fires
-schedules itself because the emulator never does. One evaluator, behind ``parse`` and
-``ScheduleExpression.next_after``, so a library (aws-croniter) could replace it in one place.
-
-Three kinds, as Scheduler accepts them (ScheduleExpression and ScheduleExpressionTimezone):
-
-- ``rate(value unit)``: every ``value`` minutes, hours or days of elapsed time (a day is 24 h,
-  whatever daylight saving time does) from the schedule's start. With no StartDate, Scheduler
-  invokes the target at once, so the start itself is the first occurrence.
-- ``cron(minutes hours day-of-month month day-of-week year)``: wall-clock times in the
-  schedule's time zone, with ``, - * / ? L W #`` and the names JAN-DEC and SUN-SAT (1 = SUN).
-  A wall time that daylight saving time skips is skipped; one it repeats runs once.
-- ``at(yyyy-mm-ddThh:mm:ss)``: one wall-clock time in the schedule's time zone.
-
-pyawscron (which the tests use as a second opinion) validates nothing and fails on days 29-31
-in shorter months, so the evaluation is done here.
+The API refuses what Scheduler would refuse (moto validates nothing) and shows next runs; the
+local runner fires schedules from it. ``rate()``, ``cron()`` and ``at()`` in the schedule's time
+zone; why not a library: the README's *Runtime schedules*.
 """
 
 import calendar

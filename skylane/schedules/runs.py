@@ -1,10 +1,8 @@
 """A runtime schedule's runs: its overlap policy, run count, last run and recent run ids.
 
 One item per schedule in the jobs table, keyed ``schedule#<group>/<name>`` (no job id looks
-like that, and the item has none of the indexes' keys, so no job listing sees it). Every run
-claims the item with a conditional write on its version, so two deliveries at once cannot both
-start a run: the loser reads the item again and decides anew (``skip``: the winner's run is
-going, so it is dropped).
+like that, and no index sees it). Each run claims it with a conditional write on its version,
+so of two deliveries at once one starts the run and the other reads again and decides anew.
 """
 
 from dataclasses import dataclass
@@ -14,6 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from skylane.core import dynamodb_items
 from skylane.core.aws import client
 from skylane.core.outages import unavailable_as
 from skylane.jobs.states import FINAL_STATES
@@ -63,12 +62,13 @@ def state_key(group: str, name: str) -> dict[str, Any]:
 def _from_item(item: dict[str, Any] | None) -> RunState:
     if not item:
         return RunState()
+    values = dynamodb_items.from_item(item)
     return RunState(
-        run_count=int(item.get("run_count", {}).get("N", "0")),
-        last_run_at=item.get("last_run_at", {}).get("S"),
-        current_job=item.get("current_job", {}).get("S"),
-        recent_runs=tuple(value["S"] for value in item.get("recent_runs", {}).get("L", [])),
-        version=int(item.get("version", {}).get("N", "0")),
+        run_count=int(values.get("run_count", 0)),
+        last_run_at=values.get("last_run_at"),
+        current_job=values.get("current_job"),
+        recent_runs=tuple(values.get("recent_runs", ())),
+        version=int(values.get("version", 0)),
     )
 
 
@@ -130,11 +130,15 @@ class ScheduleRuns:
         recent = [job_id, *seen.recent_runs][:RECENT_RUNS]
         return {
             **state_key(group, name),
-            "run_count": {"N": str(seen.run_count + 1)},
-            "last_run_at": {"S": iso(utcnow())},
-            "current_job": {"S": job_id},
-            "recent_runs": {"L": [{"S": run} for run in recent]},
-            "version": {"N": str(seen.version + 1)},
+            **dynamodb_items.to_item(
+                {
+                    "run_count": seen.run_count + 1,
+                    "last_run_at": iso(utcnow()),
+                    "current_job": job_id,
+                    "recent_runs": recent,
+                    "version": seen.version + 1,
+                }
+            ),
         }
 
     def _condition(self, seen: RunState) -> dict[str, Any]:

@@ -1,12 +1,8 @@
 """Runtime schedules: EventBridge Scheduler schedules in the stack's own group, as data.
 
-EventBridge keeps everything a schedule is: the expression, time zone, dates, window and state
-in the schedule, the task, its kwargs and the overlap policy in the target's input, which is
-the payload the template's schedules deliver to SchedulerFunction (skylane/schedules/invocations.py).
-Nothing is kept twice; the run counters are in skylane/schedules/runs.py.
-
-moto validates no expression, so every expression is checked here as Scheduler checks it
-(skylane/schedules/expressions.py) before it is sent.
+EventBridge keeps all of a schedule: expression, time zone, dates, window and state, and in the
+target's input (what SchedulerFunction receives) the task, its kwargs and the overlap policy.
+Run counters are in skylane/schedules/runs.py; expressions are checked before they are sent.
 """
 
 import json

@@ -14,7 +14,8 @@ from functions.api.user_actions import record_user_action
 from skylane.core.aws import client
 from skylane.core.outages import unavailable_as
 from skylane.queues.dead_letters import redrive
-from skylane.queues.stats import dead_letter_pairs, queue_stats
+from skylane.queues.pairs import dead_letter_pairs, from_settings
+from skylane.queues.stats import queue_stats
 
 # Messages moved per call: each is a send and a delete, and the call must end well within
 # API Gateway's 29 s. Call again for more.
@@ -48,7 +49,7 @@ def get_queue_stats() -> dict[str, QueueStatsView]:
 )
 def redrive_dead_letters(queue: str, request: RedriveRequest | None = None) -> RedriveResult:
     """Send a queue's dead letters back to it (all, or only the given jobs'), at most 100 a call."""
-    pairs = dead_letter_pairs()
+    pairs = dead_letter_pairs(from_settings())
     if queue not in pairs:
         known = ", ".join(sorted(pairs)) or "none"
         raise HTTPException(

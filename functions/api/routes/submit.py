@@ -1,4 +1,4 @@
-"""Endpoints that accept jobs (the seed's examples 1-3)."""
+"""Endpoints that accept jobs: files, mail, documents, reports, videos and batches."""
 
 from typing import Annotated, Any
 
@@ -133,8 +133,8 @@ def process_video(
 def _notify_quietly(
     request: VideoProcessRequest, video_job_id: str, idempotency_key: str | None
 ) -> str | None:
-    # The notification is the seed's non-critical short job: if it cannot be queued, the video
-    # job (already accepted) must not be reported as failed.
+    # The notification is short and not critical: if it cannot be queued, the video job
+    # (already accepted) must not be reported as failed.
     try:
         notification = accept(
             contracts.SEND_NOTIFICATION,

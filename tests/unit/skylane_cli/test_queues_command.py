@@ -6,30 +6,11 @@ from typing import Any
 import boto3
 import pytest
 
+from skylane.queues.pairs import from_stack_outputs
 from skylane_cli import main as cli
 from skylane_cli import queues as queues_cli
-from skylane_cli.queues import QueueCounts, QueueUrls, count, queues_of
+from skylane_cli.queues import QueueCounts, count
 from skylane_cli.stack_target import StackTarget
-
-
-def test_every_queue_output_is_a_row_with_its_dead_letter_queue() -> None:
-    outputs = {
-        "ApiUrl": "https://api",
-        "HighQueueUrl": "q/high",
-        "DefaultQueueUrl": "q/default",
-        "HighDeadLetterQueueUrl": "q/high-dlq",
-        "DefaultDeadLetterQueueUrl": "q/default-dlq",
-        # A queue a later template adds appears without a code change.
-        "LightQueueUrl": "q/light",
-        "LightDeadLetterQueueUrl": "q/light-dlq",
-        "ScheduleDeadLetterQueueUrl": "q/schedules-dlq",
-    }
-    assert queues_of(outputs) == [
-        QueueUrls("high", "q/high", "q/high-dlq"),
-        QueueUrls("default", "q/default", "q/default-dlq"),
-        QueueUrls("light", "q/light", "q/light-dlq"),
-        QueueUrls("schedule", None, "q/schedules-dlq"),
-    ]
 
 
 @pytest.fixture
@@ -58,7 +39,7 @@ def test_counts_visible_in_flight_delayed_and_dead_letters(stack: StackTarget) -
     # Someone looking at a dead letter does not hide it from the count.
     sqs.receive_message(QueueUrl=high_dlq, MaxNumberOfMessages=1, VisibilityTimeout=600)
 
-    rows = count(sqs, queues_of(stack.outputs))
+    rows = count(sqs, from_stack_outputs(stack.outputs))
     assert rows == [
         QueueCounts("high", visible=2, in_flight=1, delayed=1, dead_letters=2),
         QueueCounts("schedule", visible=None, in_flight=None, delayed=None, dead_letters=0),

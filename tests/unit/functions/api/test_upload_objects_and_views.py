@@ -54,7 +54,7 @@ def never_link(key: str) -> str:
     raise AssertionError("no report to link")
 
 
-def test_progress_is_shown_as_the_seed_shows_it() -> None:
+def test_progress_shows_current_total_and_a_percentage() -> None:
     view = celery_view(record(JobState.PROGRESS, current=1, total=3), never_link)
     assert view == {
         "state": "PROGRESS",

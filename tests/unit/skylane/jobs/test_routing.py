@@ -1,4 +1,4 @@
-"""The router: the seed's choose_task_executor(task_duration, is_critical) on serverless lanes."""
+"""The router: short, non-critical tasks on the light lane, the rest on the worker queues."""
 
 import pytest
 
@@ -6,8 +6,9 @@ from skylane.jobs import contracts
 from skylane.jobs.contracts import TASKS, QueueName, TaskSpec
 from skylane.jobs.routing import LIGHT_FUNCTION_TIMEOUT_SECONDS, queue_for, route
 
-# The seed's six scenarios ("选择建议"), declared as the specs such tasks would have, with the
-# lane the seed's rule picks for them: BackgroundTasks became the light lane, Celery the worker.
+# Six kinds of task, declared as the specs such tasks would have, with the lane each should
+# take (the README's *Lanes* table): what would be a BackgroundTask goes light, the rest stays
+# on Celery's worker.
 SCENARIOS = [
     # Scenario 1: send an email, 5 s, a side effect nobody waits on.
     (TaskSpec("email", QueueName.DEFAULT, 50, 60, expected_seconds=5, critical=False), "light"),
@@ -26,7 +27,7 @@ SCENARIOS = [
         TaskSpec("training", QueueName.HIGH, 3540, 3600, expected_seconds=3600, critical=False),
         "high",
     ),
-    # Scenario 5: a scheduled task (Celery Beat in the seed; EventBridge Scheduler here).
+    # Scenario 5: a scheduled task (EventBridge Scheduler, in Celery Beat's place).
     (
         TaskSpec(
             "nightly", QueueName.DEFAULT, 50, 60, expected_seconds=10, critical=False, periodic=True
@@ -39,19 +40,19 @@ SCENARIOS = [
 
 
 @pytest.mark.parametrize(("spec", "lane"), SCENARIOS, ids=[spec.kind for spec, _ in SCENARIOS])
-def test_the_seeds_six_scenarios(spec: TaskSpec, lane: str) -> None:
+def test_six_kinds_of_task_take_their_lane(spec: TaskSpec, lane: str) -> None:
     assert route(spec).queue.value == lane
 
 
-def test_the_seeds_own_examples() -> None:
-    # choose_task_executor(5, False) → BackgroundTasks; (120, True) and (10, True) → Celery.
+def test_light_means_under_30_seconds_and_not_critical() -> None:
+    # 5 s and not critical: light; 120 s critical, 10 s critical, exactly 30 s: the worker.
     def spec(seconds: int, critical: bool) -> TaskSpec:
         return TaskSpec("x", QueueName.DEFAULT, 50, 60, expected_seconds=seconds, critical=critical)
 
     assert route(spec(5, False)).light
     assert not route(spec(120, True)).light
     assert not route(spec(10, True)).light
-    assert not route(spec(30, False)).light  # the seed's rule is "< 30"
+    assert not route(spec(30, False)).light  # under 30 s, not 30 s itself
 
 
 def test_a_short_task_whose_limit_outlasts_the_light_function_stays_on_the_worker() -> None:

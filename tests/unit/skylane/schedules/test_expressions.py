@@ -7,7 +7,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pyawscron import AWSCron
+from aws_croniter import AwsCroniter
 
 from skylane.schedules.expressions import (
     ScheduleExpressionError,
@@ -66,11 +66,22 @@ def test_cron_examples_from_the_docs(expression: str, expected: list[str]) -> No
     assert upcoming(expression) == expected
 
 
-@pytest.mark.parametrize(("expression", "expected"), CRON_EXAMPLES)
-def test_pyawscron_agrees_where_it_can(expression: str, expected: list[str]) -> None:
+# Days some months lack and year ranges, where a library could slip; expected as the docs say.
+LIBRARY_CHECKED = [
+    *CRON_EXAMPLES,
+    ("cron(30 9 29 2 ? *)", ["2028-02-29T09:30", "2032-02-29T09:30", "2036-02-29T09:30"]),
+    ("cron(0 0 31 * ? *)", ["2026-01-31T00:00", "2026-03-31T00:00", "2026-05-31T00:00"]),
+    ("cron(0 0 1 1 ? 2028-2029)", ["2028-01-01T00:00", "2029-01-01T00:00"]),
+]
+
+
+@pytest.mark.parametrize(("expression", "expected"), LIBRARY_CHECKED)
+def test_aws_croniter_agrees_where_it_can(expression: str, expected: list[str]) -> None:
     fields = expression.removeprefix("cron(").removesuffix(")")
-    theirs = AWSCron.get_next_n_schedule(3, BASE, fields)
-    assert [instant.strftime("%Y-%m-%dT%H:%M") for instant in theirs] == expected
+    theirs = AwsCroniter(fields).get_next(BASE, n=3)
+    found = [instant.strftime("%Y-%m-%dT%H:%M") for instant in theirs if instant is not None]
+    assert found == expected
+    assert upcoming(expression) == expected
 
 
 def test_year_ranges_end() -> None:
@@ -79,7 +90,6 @@ def test_year_ranges_end() -> None:
 
 
 def test_days_that_some_months_lack() -> None:
-    # pyawscron raises on both ("day is out of range for month").
     assert upcoming("cron(30 9 29 2 ? *)") == [
         "2028-02-29T09:30",
         "2032-02-29T09:30",
@@ -97,6 +107,31 @@ def test_nearest_weekday_stays_in_its_month() -> None:
     assert upcoming("cron(0 9 1W * ? *)", after=utc("2026-07-02T00:00"))[0] == "2026-08-03T09:00"
     # 2026-05-31 is a Sunday: LW (last weekday) is Friday the 29th.
     assert upcoming("cron(0 9 LW * ? *)", after=utc("2026-05-02T00:00"))[0] == "2026-05-29T09:00"
+
+
+def test_last_weekday_of_every_month() -> None:
+    # aws-croniter 2.1 crashes on LW (int('L')). The last weekday of 2026's months: 31 Jan is a
+    # Saturday, 28 Feb a Saturday, 31 Mar a Tuesday, 30 Apr a Thursday.
+    assert upcoming("cron(0 9 LW * ? *)", after=utc("2026-01-01T00:00")) == [
+        "2026-01-30T09:00",
+        "2026-02-27T09:00",
+        "2026-03-31T09:00",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("expression", "complaint"),
+    [
+        # aws-croniter reads both (an offset from the last day, and 17:00 to 08:00 across
+        # midnight); AWS documents neither, so they are refused with a reason, not guessed.
+        ("cron(0 0 L-3 * ? *)", "stand alone"),
+        ("cron(0 17-8 * * ? *)", "the range '17-8' runs backwards"),
+        ("cron(0 0 ? * FRI-MON *)", "the range 'FRI-MON' runs backwards"),
+    ],
+)
+def test_what_aws_does_not_document_is_refused(expression: str, complaint: str) -> None:
+    with pytest.raises(ScheduleExpressionError, match=re.escape(complaint)):
+        parse(expression)
 
 
 def test_steps_lists_and_ranges_mix() -> None:
