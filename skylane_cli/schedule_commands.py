@@ -56,11 +56,12 @@ def _describe(schedule: dict[str, Any]) -> str:
     state = "paused" if schedule["state"] != "ENABLED" else "active"
     kind = " (template, read-only)" if schedule["read_only"] else ""
     next_run = schedule["next_runs"][0] if schedule["next_runs"] else "none"
+    held = schedule.get("held")
+    waiting = f", held {held['job_id']} behind {held['behind']}" if held else ""
     return (
         f"{schedule['name']}{kind}: {schedule['task']} {schedule['expression']} "
         f"{schedule['timezone']}, {state}, overlap {schedule['overlap']}, next {next_run}, "
-        f"{schedule['run_count']} runs, last {schedule['last_run_at'] or 'never'}"
-        + (f", held {held['job_id']} behind {held['behind']}" if (held := schedule.get("held")) else "")
+        f"{schedule['run_count']} runs, last {schedule['last_run_at'] or 'never'}{waiting}"
     )
 
 
