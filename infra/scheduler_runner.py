@@ -17,9 +17,11 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from infra.function_runner import (
     Invoke,
@@ -32,6 +34,7 @@ from infra.function_runner import (
 from infra.processes import SCHEDULER_FUNCTION, SCHEDULER_READY
 from infra.runtime_schedule_runner import GROUP_VARIABLE, RuntimeScheduleLoop, service_client
 from infra.schedules import (
+    SCHEDULER_EVENT,
     Firing,
     ScheduleDefinition,
     find_schedule,
@@ -132,6 +135,8 @@ def describe(outcome: Outcome) -> str:
         kind = "duplicate delivery, already accepted" if answer.get("duplicate") else "enqueued"
         if answer.get("skipped_for"):
             kind = f"skipped (overlap: run {answer['skipped_for']} still going)"
+        if answer.get("held_for"):
+            kind = f"held (overlap buffer_one: run {answer['held_for']} still going)"
         return f"{head}: job {answer['job_id']} ({answer.get('task')}) {kind}"
     return f"{head}: answered {json.dumps(answer, default=str)}"
 
@@ -180,6 +185,35 @@ def one_at_a_time(invoke: Invoke) -> Invoke:
     return invoke_alone
 
 
+def as_named_in_the_emulator(
+    schedules: Sequence[ScheduleDefinition],
+    stack_name: str,
+    scheduler: Any,
+    cloudformation: Any,
+) -> list[ScheduleDefinition]:
+    """The template's schedules under the names the emulator stores them by.
+
+    An emulator whose CloudFormation made them (MiniStack: SAM's ``<Function><Event>``)
+    named them itself, and the ARN each delivery carries must name the schedule that exists:
+    its runs' records carry that name, by which the API lists the schedule and its runs.
+    """
+    named = []
+    for schedule in schedules:
+        physical = None
+        if schedule.event_type == SCHEDULER_EVENT and schedule.explicit_name is None:
+            with contextlib.suppress(ClientError):
+                physical = cloudformation.describe_stack_resource(
+                    StackName=stack_name, LogicalResourceId=f"{schedule.function}{schedule.name}"
+                )["StackResourceDetail"].get("PhysicalResourceId")
+        if physical:
+            try:
+                scheduler.get_schedule(Name=physical, GroupName=schedule.group)
+            except ClientError:
+                physical = None  # moto's CloudFormation records it but creates none
+        named.append(replace(schedule, explicit_name=physical) if physical else schedule)
+    return named
+
+
 def runtime_loop(
     stack_name: str, region: str, account: str, invoke: Invoke
 ) -> RuntimeScheduleLoop | None:
@@ -200,7 +234,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     region = lambda_region()
     template = load_template()
-    schedules = read_schedules(template, function=args.function)
+    schedules = as_named_in_the_emulator(
+        read_schedules(template, function=args.function),
+        args.stack_name,
+        service_client(),
+        service_client(service="cloudformation"),
+    )
     name = physical_name(args.stack_name, args.function)
 
     if args.fire is not None:

@@ -250,15 +250,11 @@ def release_held_run(finished: JobRecord) -> None:
         if seen is None or seen.held is None:
             return
         if seen.current_job == finished.job_id:
-            released = _submit(held_invocation(seen.held))
             logger.info(
                 "held scheduled run released",
-                extra={
-                    **_keys(held_invocation(seen.held)),
-                    "previous_job_id": finished.job_id,
-                    "duplicate": released.duplicate,
-                },
+                extra={"job_id": seen.held.job_id, "previous_job_id": finished.job_id},
             )
+            _submit(held_invocation(seen.held))
         elif seen.held.job_id != finished.job_id:
             return  # held behind another run
         # (else: this run was sent by a releaser whose promotion has not landed yet, and is
