@@ -185,11 +185,19 @@ def one_at_a_time(invoke: Invoke) -> Invoke:
     return invoke_alone
 
 
+def stack_physical_ids(cloudformation: Any, stack_name: str) -> dict[str, str]:
+    """The stack's resources by logical id (none if it is not there)."""
+    found: dict[str, str] = {}
+    with contextlib.suppress(ClientError):
+        pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name)
+        for page in pages:
+            for resource in page["StackResourceSummaries"]:
+                found[resource["LogicalResourceId"]] = resource.get("PhysicalResourceId", "")
+    return found
+
+
 def as_named_in_the_emulator(
-    schedules: Sequence[ScheduleDefinition],
-    stack_name: str,
-    scheduler: Any,
-    cloudformation: Any,
+    schedules: Sequence[ScheduleDefinition], physical_ids: Mapping[str, str], scheduler: Any
 ) -> list[ScheduleDefinition]:
     """The template's schedules under the names the emulator stores them by.
 
@@ -199,18 +207,16 @@ def as_named_in_the_emulator(
     """
     named = []
     for schedule in schedules:
-        physical = None
-        if schedule.event_type == SCHEDULER_EVENT and schedule.explicit_name is None:
-            with contextlib.suppress(ClientError):
-                physical = cloudformation.describe_stack_resource(
-                    StackName=stack_name, LogicalResourceId=f"{schedule.function}{schedule.name}"
-                )["StackResourceDetail"].get("PhysicalResourceId")
-        if physical:
-            try:
-                scheduler.get_schedule(Name=physical, GroupName=schedule.group)
-            except ClientError:
-                physical = None  # moto's CloudFormation records it but creates none
-        named.append(replace(schedule, explicit_name=physical) if physical else schedule)
+        physical = physical_ids.get(f"{schedule.function}{schedule.name}")
+        if schedule.event_type != SCHEDULER_EVENT or schedule.explicit_name or not physical:
+            named.append(schedule)
+            continue
+        try:
+            scheduler.get_schedule(Name=physical, GroupName=schedule.group)
+        except ClientError:
+            named.append(schedule)  # moto's CloudFormation records it but creates none
+            continue
+        named.append(replace(schedule, explicit_name=physical))
     return named
 
 
@@ -236,9 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     template = load_template()
     schedules = as_named_in_the_emulator(
         read_schedules(template, function=args.function),
-        args.stack_name,
+        stack_physical_ids(service_client(service="cloudformation"), args.stack_name),
         service_client(),
-        service_client(service="cloudformation"),
     )
     name = physical_name(args.stack_name, args.function)
 

@@ -200,19 +200,6 @@ def _not_found(operation: str) -> ClientError:
     return ClientError({"Error": {"Code": "ResourceNotFoundException"}}, operation)
 
 
-class FakeCloudFormation:
-    """Records the physical ids a stack has (moto records one for a schedule it never made)."""
-
-    def __init__(self, physical_ids: dict[str, str]) -> None:
-        self.physical_ids = physical_ids
-
-    def describe_stack_resource(self, **request: str) -> dict[str, Any]:
-        logical_id = request["LogicalResourceId"]
-        if logical_id not in self.physical_ids:
-            raise ClientError({"Error": {"Code": "ValidationError"}}, "DescribeStackResource")
-        return {"StackResourceDetail": {"PhysicalResourceId": self.physical_ids[logical_id]}}
-
-
 class FakeScheduler:
     def __init__(self, stored: set[tuple[str, str]]) -> None:
         self.stored = stored
@@ -228,9 +215,8 @@ def test_a_schedule_the_emulators_cloudformation_made_is_delivered_under_its_own
     made = "skylane-local-SchedulerFunctionCleanupTempFiles-1A2B3C"
     [named] = as_named_in_the_emulator(
         [cleanup],
-        "skylane-local",
+        {"SchedulerFunctionCleanupTempFiles": made},
         FakeScheduler({("default", made)}),
-        FakeCloudFormation({"SchedulerFunctionCleanupTempFiles": made}),
     )
     # The ARN Scheduler's placeholder stands for, whose last part the run's record carries.
     assert named.arn("skylane-local", "us-east-1").endswith(f":schedule/default/{made}")
@@ -240,9 +226,9 @@ def test_a_schedule_only_local_setup_stored_keeps_the_stacks_name() -> None:
     cleanup = timed("CleanupTempFiles", "rate(1 minute)").definition
     [named] = as_named_in_the_emulator(
         [cleanup],
-        "skylane-local",
+        # moto's CloudFormation records a physical id for a schedule it never made.
+        {"SchedulerFunctionCleanupTempFiles": "placeholder-id"},
         FakeScheduler({("default", "skylane-local-CleanupTempFiles")}),
-        FakeCloudFormation({"SchedulerFunctionCleanupTempFiles": "placeholder-id"}),
     )
     assert named == cleanup
     assert named.resource_name("skylane-local") == "skylane-local-CleanupTempFiles"
