@@ -32,12 +32,12 @@ def service_env(service: AwsEndpoint) -> dict[str, str]:
     return {key_id: service.access_key_id, secret: service.secret_access_key}
 
 
-def service_client(environ: Mapping[str, str] = os.environ) -> Any:
+def service_client(environ: Mapping[str, str] = os.environ, service: str = "scheduler") -> Any:
     key_id, secret = (environ.get(name) for name in SERVICE_KEY_VARIABLES)
     if not (key_id and secret):
-        return boto3.client("scheduler")
-    return boto3.client(
-        "scheduler", aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=None
+        return boto3.client(service)  # type: ignore[call-overload]
+    return boto3.client(  # type: ignore[call-overload]
+        service, aws_access_key_id=key_id, aws_secret_access_key=secret, aws_session_token=None
     )
 
 

@@ -13,9 +13,11 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from infra.function_runner import (
     Invoke,
@@ -28,6 +30,7 @@ from infra.function_runner import (
 from infra.processes import SCHEDULER_FUNCTION, SCHEDULER_READY
 from infra.runtime_schedule_runner import GROUP_VARIABLE, RuntimeScheduleLoop, service_client
 from infra.schedules import (
+    SCHEDULER_EVENT,
     Firing,
     ScheduleDefinition,
     find_schedule,
@@ -128,6 +131,8 @@ def describe(outcome: Outcome) -> str:
         kind = "duplicate delivery, already accepted" if answer.get("duplicate") else "enqueued"
         if answer.get("skipped_for"):
             kind = f"skipped (overlap: run {answer['skipped_for']} still going)"
+        if answer.get("held_for"):
+            kind = f"held (overlap buffer_one: run {answer['held_for']} still going)"
         return f"{head}: job {answer['job_id']} ({answer.get('task')}) {kind}"
     return f"{head}: answered {json.dumps(answer, default=str)}"
 
@@ -176,6 +181,41 @@ def one_at_a_time(invoke: Invoke) -> Invoke:
     return invoke_alone
 
 
+def stack_physical_ids(cloudformation: Any, stack_name: str) -> dict[str, str]:
+    """The stack's resources by logical id (none if it is not there)."""
+    found: dict[str, str] = {}
+    with contextlib.suppress(ClientError):
+        pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_name)
+        for page in pages:
+            for resource in page["StackResourceSummaries"]:
+                found[resource["LogicalResourceId"]] = resource.get("PhysicalResourceId", "")
+    return found
+
+
+def as_named_in_the_emulator(
+    schedules: Sequence[ScheduleDefinition], physical_ids: Mapping[str, str], scheduler: Any
+) -> list[ScheduleDefinition]:
+    """The template's schedules under the names the emulator stores them by.
+
+    An emulator whose CloudFormation made them (MiniStack: SAM's ``<Function><Event>``)
+    named them itself, and the ARN each delivery carries must name the schedule that exists:
+    its runs' records carry that name, by which the API lists the schedule and its runs.
+    """
+    named = []
+    for schedule in schedules:
+        physical = physical_ids.get(f"{schedule.function}{schedule.name}")
+        if schedule.event_type != SCHEDULER_EVENT or schedule.explicit_name or not physical:
+            named.append(schedule)
+            continue
+        try:
+            scheduler.get_schedule(Name=physical, GroupName=schedule.group)
+        except ClientError:
+            named.append(schedule)  # moto's CloudFormation records it but creates none
+            continue
+        named.append(replace(schedule, explicit_name=physical))
+    return named
+
+
 def runtime_loop(
     stack_name: str, region: str, account: str, invoke: Invoke
 ) -> RuntimeScheduleLoop | None:
@@ -196,7 +236,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     region = lambda_region()
     template = load_template()
-    schedules = read_schedules(template, function=args.function)
+    schedules = as_named_in_the_emulator(
+        read_schedules(template, function=args.function),
+        stack_physical_ids(service_client(service="cloudformation"), args.stack_name),
+        service_client(),
+    )
     name = physical_name(args.stack_name, args.function)
 
     if args.fire is not None:

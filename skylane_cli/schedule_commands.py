@@ -45,7 +45,7 @@ def add_schedule_actions(actions: Any) -> None:
     )
     create.add_argument("--kwargs", type=json_object, default=None, help="a JSON object")
     create.add_argument("--timezone", default=None, help="an IANA time zone (default UTC)")
-    create.add_argument("--overlap", choices=("allow", "skip"), default=None)
+    create.add_argument("--overlap", choices=("allow", "skip", "buffer_one"), default=None)
     create.add_argument("--paused", action="store_true", help="created paused")
     action("pause", "no runs until resumed")
     action("resume", "runs again from its next occurrence")
@@ -56,10 +56,12 @@ def _describe(schedule: dict[str, Any]) -> str:
     state = "paused" if schedule["state"] != "ENABLED" else "active"
     kind = " (template, read-only)" if schedule["read_only"] else ""
     next_run = schedule["next_runs"][0] if schedule["next_runs"] else "none"
+    held = schedule.get("held")
+    waiting = f", held {held['job_id']} behind {held['behind']}" if held else ""
     return (
         f"{schedule['name']}{kind}: {schedule['task']} {schedule['expression']} "
         f"{schedule['timezone']}, {state}, overlap {schedule['overlap']}, next {next_run}, "
-        f"{schedule['run_count']} runs, last {schedule['last_run_at'] or 'never'}"
+        f"{schedule['run_count']} runs, last {schedule['last_run_at'] or 'never'}{waiting}"
     )
 
 
@@ -112,6 +114,11 @@ def fire_through_api(args: argparse.Namespace) -> str:
         fired = api.call("POST", f"/schedules/{quote(args.name, safe='')}/fire")
     except ApiError as error:
         raise CommandError(str(error)) from error
+    if fired.get("held_for"):
+        return (
+            f"{args.name}: run {fired['job_id']} held (overlap buffer_one): it starts once "
+            f"{fired['held_for']} is final"
+        )
     if not fired["started"]:
-        return f"{args.name}: run skipped (overlap skip): {fired['skipped_for']} is still going"
+        return f"{args.name}: run skipped (overlap): {fired['skipped_for']} is still going"
     return f"{args.name} fired: job {fired['job_id']} enqueued"

@@ -84,7 +84,8 @@ class ScheduleFields(RequestModel):
     overlap: Overlap | None = Field(
         default=None,
         description="allow: runs overlap; skip: a run due while the previous one is still "
-        "queued or running is dropped",
+        "queued or running is dropped; buffer_one: it is held (at most one, further ones are "
+        "dropped) and starts when the previous one is final",
     )
     enabled: bool | None = None
     description: str | None = Field(default=None, max_length=512)
@@ -97,6 +98,12 @@ class ScheduleCreate(ScheduleFields):
     name: str = ScheduleName
     task: str = Field(examples=["skylane.sync_data"])
     expression: str = Field(max_length=256, examples=["cron(*/5 * * * ? *)"])
+
+
+class HeldRun(Schema):
+    job_id: str = Field(description="The job id it will run under")
+    held_at: datetime | None
+    behind: str | None = Field(description="The run it waits for")
 
 
 class ScheduleView(Schema):
@@ -117,6 +124,9 @@ class ScheduleView(Schema):
     next_runs: list[datetime]
     last_run_at: datetime | None
     run_count: int
+    held: HeldRun | None = Field(
+        default=None, description="buffer_one: the run waiting for the previous one to finish"
+    )
 
 
 class ScheduleList(Schema):
@@ -132,7 +142,11 @@ class ScheduleFired(Schema):
     job_id: str
     started: bool
     skipped_for: str | None = Field(
-        description="overlap skip: the run still going, for which this one was dropped"
+        description="skip or buffer_one: the run still going, for which this one was dropped"
+    )
+    held_for: str | None = Field(
+        default=None,
+        description="buffer_one: the run still going; this one starts once it is final",
     )
 
 

@@ -15,6 +15,7 @@ from skylane.broker.canvas_backend import JobTableKeyValues, chord_body_id, task
 from skylane.jobs.message_inputs import message_inputs
 from skylane.jobs.states import JobState
 from skylane.jobs.store import JobRevoked, JobStore
+from skylane.schedules.invocations import release_after
 
 
 def describe_error(encoded: Any) -> str:
@@ -111,9 +112,10 @@ class JobStoreBackend(JobTableKeyValues, SyncBackendMixin):  # type: ignore[misc
         elif state == states.RETRY:
             store.record_retry(task_id, describe_error(result))
         elif state == states.SUCCESS:
-            store.record_success(task_id, result)
+            release_after(store.finish(task_id, JobState.SUCCESS, result=result))
         elif state == states.FAILURE:
-            store.record_failure(task_id, describe_error(result), traceback)
+            error = describe_error(result)
+            release_after(store.finish(task_id, JobState.FAILURE, error=error, traceback=traceback))
         return result
 
     def _get_task_meta_for(self, task_id: str) -> dict[str, Any]:

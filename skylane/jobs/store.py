@@ -323,31 +323,46 @@ class JobStore:
         )
 
     def record_success(self, job_id: str, result: Any) -> bool:
+        return self.finish(job_id, JobState.SUCCESS, result=result) is not None
+
+    def record_failure(self, job_id: str, error: str, traceback: str | None) -> bool:
+        return self.finish(job_id, JobState.FAILURE, error=error, traceback=traceback) is not None
+
+    def finish(
+        self,
+        job_id: str,
+        state: JobState,
+        *,
+        result: Any = None,
+        error: str | None = None,
+        traceback: str | None = None,
+    ) -> JobRecord | None:
+        """SUCCESS with ``result`` or FAILURE with ``error``: the record as it now is (its
+        finisher acts on it, e.g. a schedule's held run), or None if it was already final."""
         now = iso(utcnow())
-        return self._update(
-            job_id,
-            "SET #state = :success, #result = :result, ended_at = :now, updated_at = :now, "
-            "expires_at = :expires REMOVE #error",
-            {
+        if state is JobState.SUCCESS:
+            expression = (
+                "SET #state = :success, #result = :result, ended_at = :now, updated_at = :now, "
+                "expires_at = :expires REMOVE #error"
+            )
+            values = {
                 ":success": {"S": JobState.SUCCESS.value},
                 ":result": {"S": json.dumps(result, sort_keys=True, default=str)},
                 ":now": {"S": now},
-            },
-        )
-
-    def record_failure(self, job_id: str, error: str, traceback: str | None) -> bool:
-        now = iso(utcnow())
-        return self._update(
-            job_id,
-            "SET #state = :failure, #error = :error, #traceback = :traceback, ended_at = :now, "
-            "updated_at = :now, expires_at = :expires",
-            {
+            }
+        else:
+            expression = (
+                "SET #state = :failure, #error = :error, #traceback = :traceback, "
+                "ended_at = :now, updated_at = :now, expires_at = :expires"
+            )
+            values = {
                 ":failure": {"S": JobState.FAILURE.value},
-                ":error": {"S": error},
+                ":error": {"S": error or ""},
                 ":traceback": {"S": traceback or ""},
                 ":now": {"S": now},
-            },
-        )
+            }
+        item = self._update_item(job_id, expression, values, return_new=True)
+        return JobRecord.from_item(item) if item is not None else None
 
     def revoke(self, job_id: str) -> JobRecord:
         """Cancel an unfinished job: REVOKED, ended now. The record as it now is.
@@ -432,6 +447,22 @@ class JobStore:
         raise_if_revoked: raise JobRevoked instead when the refusal is a cancelled job.
         or_lost: also apply it to a job the reconciler marked lost.
         """
+        item = self._update_item(
+            job_id, expression, values, extra_condition, raise_if_revoked, or_lost
+        )
+        return item is not None
+
+    def _update_item(
+        self,
+        job_id: str,
+        expression: str,
+        values: dict[str, Any],
+        extra_condition: str | None = None,
+        raise_if_revoked: bool = False,
+        or_lost: bool = False,
+        return_new: bool = False,
+    ) -> dict[str, Any] | None:
+        """_update's write: the item after it (empty unless return_new), None if refused."""
         condition = (
             "attribute_not_exists(#state) OR #state IN ("
             + ", ".join(f":active{i}" for i in range(len(_ACTIVE_STATES)))
@@ -460,7 +491,7 @@ class JobStore:
         used_values = {k: v for k, v in values.items() if k in expression or k in condition}
         try:
             with unavailable_as("DynamoDB"):
-                client("dynamodb").update_item(
+                response = client("dynamodb").update_item(
                     TableName=self.table_name,
                     Key={"job_id": {"S": job_id}},
                     UpdateExpression=expression,
@@ -468,6 +499,8 @@ class JobStore:
                     ExpressionAttributeNames=used_names,
                     ExpressionAttributeValues=used_values,
                     ReturnValuesOnConditionCheckFailure="ALL_OLD",
+                    # No capacity cost: the new item comes back with the write's answer.
+                    ReturnValues="ALL_NEW" if return_new else "NONE",
                 )
         except ClientError as exc:
             if not _condition_failed(exc):
@@ -476,8 +509,9 @@ class JobStore:
             state = dynamodb_items.from_item(old).get("state")
             if raise_if_revoked and state == JobState.REVOKED.value:
                 raise JobRevoked(job_id) from exc
-            return False
-        return True
+            return None
+        attributes: dict[str, Any] = response.get("Attributes", {})
+        return attributes
 
 
 def kind_of(task: str) -> str:

@@ -2,10 +2,12 @@
 
 One item per schedule in the jobs table, keyed ``schedule#<group>/<name>`` (no job id looks
 like that, and no index sees it). Each run claims it with a conditional write on its version,
-so of two deliveries at once one starts the run and the other reads again and decides anew.
+so of two deliveries at once one starts the run and the other reads again and decides anew
+(``buffer_one``: held on the item until the going run's finisher releases it).
 """
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -31,6 +33,15 @@ class Overlap(StrEnum):
 
     ALLOW = "allow"  # runs anyway (EventBridge's own behaviour)
     SKIP = "skip"  # is dropped
+    BUFFER_ONE = "buffer_one"  # is held, at most one, until the previous run is final
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run not started yet: its job id, and the delivery that enqueues it (as JSON)."""
+
+    job_id: str
+    delivery: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -40,15 +51,25 @@ class RunState:
     current_job: str | None = None
     recent_runs: tuple[str, ...] = ()
     version: int = 0
+    held: Run | None = None
+    held_at: str | None = None
 
 
 @dataclass(frozen=True)
 class Claim:
-    """What a delivery may do: start ``job_id``, or not, because of ``blocked_by``."""
+    """What a delivery may do: start its run, or not, because of ``blocked_by``.
+
+    ``held``: buffer_one keeps it until ``blocked_by`` is final. ``release``: a held run whose
+    predecessor is final must be sent first, then promoted (``ScheduleRuns.promote``) from
+    ``seen``; the delivery then claims again.
+    """
 
     started: bool
     duplicate: bool = False
     blocked_by: str | None = None
+    held: bool = False
+    release: Run | None = None
+    seen: RunState | None = None
 
 
 class ClaimContention(RuntimeError):
@@ -63,12 +84,15 @@ def _from_item(item: dict[str, Any] | None) -> RunState:
     if not item:
         return RunState()
     values = dynamodb_items.from_item(item)
+    held_job = values.get("held_job")
     return RunState(
         run_count=int(values.get("run_count", 0)),
         last_run_at=values.get("last_run_at"),
         current_job=values.get("current_job"),
         recent_runs=tuple(values.get("recent_runs", ())),
         version=int(values.get("version", 0)),
+        held=Run(held_job, json.loads(values.get("held_run", "{}"))) if held_job else None,
+        held_at=values.get("held_at"),
     )
 
 
@@ -94,52 +118,115 @@ class ScheduleRuns:
                 TableName=self.store.table_name, Key=state_key(group, name)
             )
 
-    def claim(self, group: str, name: str, job_id: str, overlap: Overlap) -> Claim:
+    def claim(
+        self,
+        group: str,
+        name: str,
+        job_id: str,
+        overlap: Overlap,
+        delivery: dict[str, Any] | None = None,
+    ) -> Claim:
         """Record ``job_id`` as the schedule's newest run, unless ``overlap`` forbids it now.
 
         Conditional writes only (the scheduler's role reads no job record): the first run puts
         the item if absent; each later one puts it if its version is still the one seen, in
-        one transaction with, for ``skip``, a condition check that the previous run's record
-        is final. A failed condition hands back the item as it is, to decide again.
+        one transaction with, for ``skip`` and ``buffer_one``, a condition check that the
+        previous run's record is final (or, to hold a run, that it is not). A failed condition
+        hands back the item as it is, to decide again. ``delivery``: what enqueues this run
+        if it is held.
         """
+        run = Run(job_id, delivery or {})
         seen = self._put(group, name, job_id, RunState())
         for _ in range(CLAIM_ATTEMPTS):
             if seen is None:
                 return Claim(started=True)
             if seen.current_job == job_id or job_id in seen.recent_runs:
                 return Claim(started=False, duplicate=True)
-            previous = seen.current_job
-            if overlap is Overlap.ALLOW or previous is None:
+            previous, held = seen.current_job, seen.held
+            if previous is None or (overlap is Overlap.ALLOW and held is None):
                 seen = self._put(group, name, job_id, seen)
                 continue
-            outcome = self._put_if_previous(group, name, job_id, seen, FINISHED)
-            if outcome is _BLOCKED:
-                # Not final: going, or being accepted by another delivery right now (a claim
-                # comes before its record), or its send failed and its record was removed,
-                # which only an old claim can be.
-                claimed = datetime.fromisoformat(seen.last_run_at or EPOCH)
-                if (utcnow() - claimed).total_seconds() < ACCEPTING_SECONDS:
-                    return Claim(started=False, blocked_by=previous)
-                outcome = self._put_if_previous(group, name, job_id, seen, ABSENT)
+            if overlap is Overlap.ALLOW and held is not None:
+                # Held under buffer_one before the policy changed: runs may overlap now.
+                return Claim(started=False, release=held, seen=seen)
+            if held is not None:
+                # Due before this one: it goes first, once its predecessor is final (its
+                # finisher releases it; this is the path when that failed or never came).
+                outcome = self._after_previous(group, name, None, seen)
                 if outcome is _BLOCKED:
-                    return Claim(started=False, blocked_by=previous)
+                    again = held.job_id == job_id
+                    return Claim(started=False, duplicate=again, held=again, blocked_by=previous)
+                if outcome is None:
+                    bumped = replace(seen, version=seen.version + 1)
+                    return Claim(started=False, release=held, seen=bumped)
+                seen = outcome if isinstance(outcome, RunState) else None
+                continue
+            outcome = self._after_previous(group, name, job_id, seen)
+            if outcome is _BLOCKED and overlap is Overlap.BUFFER_ONE:
+                outcome = self._write(
+                    self._item(group, name, seen, None, held=run), seen, previous, GOING
+                )
+                if outcome is None:
+                    return Claim(started=False, held=True, blocked_by=previous)
+                if outcome is _BLOCKED:
+                    continue  # it became final a moment ago: decide again
+            elif outcome is _BLOCKED:
+                return Claim(started=False, blocked_by=previous)
             seen = outcome if isinstance(outcome, RunState) else None
         raise ClaimContention(f"schedule {name}: {CLAIM_ATTEMPTS} claims lost to other deliveries")
 
-    def _item(self, group: str, name: str, job_id: str, seen: RunState) -> dict[str, Any]:
-        recent = [job_id, *seen.recent_runs][:RECENT_RUNS]
-        return {
-            **state_key(group, name),
-            **dynamodb_items.to_item(
-                {
-                    "run_count": seen.run_count + 1,
-                    "last_run_at": iso(utcnow()),
-                    "current_job": job_id,
-                    "recent_runs": recent,
-                    "version": seen.version + 1,
-                }
-            ),
+    def promote(self, group: str, name: str, seen: RunState) -> RunState | None:
+        """The held run, sent already, becomes the current one.
+
+        Conditional on ``seen``'s version, so of the finisher and a delivery doing it at once
+        one wins; None when written, else the item as it now is.
+        """
+        assert seen.held is not None
+        outcome = self._write(self._item(group, name, seen, seen.held.job_id, None), seen)
+        return outcome if isinstance(outcome, RunState) else None
+
+    def _after_previous(self, group: str, name: str, start: str | None, seen: RunState) -> object:
+        """Write (``start`` as the new run, or no change but the version) if the previous run
+        is over: None, a RunState (the item changed first) or _BLOCKED (it is not over)."""
+        assert seen.current_job is not None
+        item = self._item(group, name, seen, start, held=seen.held if start is None else None)
+        outcome = self._write(item, seen, seen.current_job, FINISHED)
+        if outcome is not _BLOCKED:
+            return outcome
+        # Not final: going, or being accepted by another delivery right now (a claim comes
+        # before its record), or its send failed and its record was removed, which only an
+        # old claim can be.
+        claimed = datetime.fromisoformat(seen.last_run_at or EPOCH)
+        if (utcnow() - claimed).total_seconds() < ACCEPTING_SECONDS:
+            return _BLOCKED
+        return self._write(item, seen, seen.current_job, ABSENT)
+
+    def _item(
+        self, group: str, name: str, seen: RunState, start: str | None, held: Run | None
+    ) -> dict[str, Any]:
+        """``seen`` with ``start`` as its newest run (if given), ``held`` held, a new version."""
+        values: dict[str, Any] = {
+            "version": seen.version + 1,
+            "run_count": seen.run_count,
+            "recent_runs": list(seen.recent_runs),
+            "last_run_at": seen.last_run_at,
+            "current_job": seen.current_job,
         }
+        if start is not None:
+            values |= {
+                "run_count": seen.run_count + 1,
+                "last_run_at": iso(utcnow()),
+                "current_job": start,
+                "recent_runs": [start, *seen.recent_runs][:RECENT_RUNS],
+            }
+        if held is not None:
+            same = seen.held is not None and seen.held.job_id == held.job_id
+            values |= {
+                "held_job": held.job_id,
+                "held_run": json.dumps(held.delivery, sort_keys=True),
+                "held_at": seen.held_at if same and seen.held_at else iso(utcnow()),
+            }
+        return {**state_key(group, name), **dynamodb_items.to_item(values)}
 
     def _condition(self, seen: RunState) -> dict[str, Any]:
         if seen.version == 0:
@@ -150,48 +237,47 @@ class ScheduleRuns:
         }
 
     def _put(self, group: str, name: str, job_id: str, seen: RunState) -> RunState | None:
-        """None when written; the item as it is when someone else changed it first."""
-        try:
-            with unavailable_as("DynamoDB"):
-                client("dynamodb").put_item(
-                    TableName=self.store.table_name,
-                    Item=self._item(group, name, job_id, seen),
-                    ReturnValuesOnConditionCheckFailure="ALL_OLD",
-                    **self._condition(seen),
-                )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                answer: dict[str, Any] = dict(exc.response)
-                return _from_item(answer.get("Item"))
-            raise
-        return None
+        """``job_id`` starts (a run held stays held). None when written; the item as it is
+        when someone else changed it first."""
+        outcome = self._write(self._item(group, name, seen, job_id, held=seen.held), seen)
+        return outcome if isinstance(outcome, RunState) else None
 
-    def _put_if_previous(
-        self, group: str, name: str, job_id: str, seen: RunState, check: dict[str, Any]
+    def _write(
+        self,
+        item: dict[str, Any],
+        seen: RunState,
+        job_id: str | None = None,
+        check: dict[str, Any] | None = None,
     ) -> object:
-        """Written (None), the item changed first (a RunState), or _BLOCKED: the previous
-        run's record failed ``check``."""
-        assert seen.current_job is not None
+        """Put ``item`` if the version is still ``seen``'s, and (given ``check``) if the record
+        of ``job_id`` passes it: written (None), the item changed first (a RunState), or
+        _BLOCKED: the record failed ``check``."""
         put = {
             "TableName": self.store.table_name,
-            "Item": self._item(group, name, job_id, seen),
+            "Item": item,
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             **self._condition(seen),
         }
-        condition_check = {
-            "TableName": self.store.table_name,
-            "Key": {"job_id": {"S": seen.current_job}},
-            **check,
-        }
         try:
             with unavailable_as("DynamoDB"):
-                client("dynamodb").transact_write_items(
-                    TransactItems=[{"ConditionCheck": condition_check}, {"Put": put}]
-                )
+                if check is None:
+                    client("dynamodb").put_item(**put)
+                else:
+                    condition_check = {
+                        "TableName": self.store.table_name,
+                        "Key": {"job_id": {"S": job_id}},
+                        **check,
+                    }
+                    client("dynamodb").transact_write_items(
+                        TransactItems=[{"ConditionCheck": condition_check}, {"Put": put}]
+                    )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
             answer: dict[str, Any] = dict(exc.response)
+            code = answer["Error"]["Code"]
+            if code == "ConditionalCheckFailedException":
+                return _from_item(answer.get("Item"))
+            if code != "TransactionCanceledException":
+                raise
             previous, state = [*answer.get("CancellationReasons", []), {}, {}][:2]
             if state.get("Code") == "ConditionalCheckFailed":
                 return _from_item(state.get("Item"))
@@ -203,12 +289,17 @@ class ScheduleRuns:
 
 EPOCH = "1970-01-01T00:00:00+00:00"
 _BLOCKED = object()
-# The previous run's record is final / does not exist (conditions on its job record).
+# Conditions on the previous run's job record.
+_FINAL_VALUES = {f":{state.value.lower()}": {"S": state.value} for state in FINAL_STATES}
 FINISHED = {
     "ConditionExpression": "#state IN (:success, :failure, :revoked)",
     "ExpressionAttributeNames": {"#state": "state"},
-    "ExpressionAttributeValues": {
-        f":{state.value.lower()}": {"S": state.value} for state in FINAL_STATES
-    },
+    "ExpressionAttributeValues": _FINAL_VALUES,
+}
+# Not final: queued, running, or being accepted (no record yet).
+GOING = {
+    "ConditionExpression": "NOT (#state IN (:success, :failure, :revoked))",
+    "ExpressionAttributeNames": {"#state": "state"},
+    "ExpressionAttributeValues": _FINAL_VALUES,
 }
 ABSENT = {"ConditionExpression": "attribute_not_exists(job_id)"}

@@ -101,14 +101,21 @@ def runtime_group() -> str:
     return get_settings().schedule_group
 
 
+def group_and_name(arn: str) -> tuple[str, str] | None:
+    """A Scheduler schedule's group and name, from its ARN; None for any other ARN."""
+    _, found, path = arn.rpartition(":schedule/")
+    if not found or "/" not in path:
+        return None
+    group, name = path.split("/", 1)
+    return group, name
+
+
 def runtime_schedule_name(arn: str) -> str | None:
     """The name of a schedule in the stack's group, from its ARN; None for any other."""
-    group = runtime_group()
-    _, _, path = arn.rpartition(":schedule/")
-    if not group or "/" not in path:
+    group, found = runtime_group(), group_and_name(arn)
+    if not group or found is None:
         return None
-    owner, name = path.split("/", 1)
-    return name if owner == group else None
+    return found[1] if found[0] == group else None
 
 
 def _scheduler() -> Any:

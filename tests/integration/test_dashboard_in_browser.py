@@ -203,6 +203,43 @@ def test_the_schedules_panel_pauses_resumes_and_runs_a_schedule(
     assert httpx.delete(f"{local_stack.api_url}/schedules/{name}").status_code == 204
 
 
+def test_the_schedules_panel_shows_a_held_run_and_the_templates_run_counts(
+    local_stack: LocalStack, page: Page
+) -> None:
+    name = "dashboard-buffered"
+    created = httpx.post(
+        f"{local_stack.api_url}/schedules",
+        json={
+            "name": name,
+            "task": "skylane.sync_data",
+            "expression": "cron(0 0 1 1 ? 2199)",
+            "overlap": "buffer_one",
+        },
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    fire = f"{local_stack.api_url}/schedules/{name}/fire"
+    # No worker: the first run is still queued when the second comes, which is held.
+    stop_every_worker(local_stack)
+    try:
+        first = httpx.post(fire, timeout=30).json()
+        held = httpx.post(fire, timeout=30).json()
+        assert held["held_for"] == first["job_id"], held
+        page.goto(f"{local_stack.api_url}/dashboard")
+        row = page.locator(f'#schedules tr[data-schedule="{name}"]')
+        expect(row).to_contain_text("buffer_one", timeout=WAIT_MS)
+        expect(row.locator(".held-run")).to_contain_text(f"behind {first['job_id']}")
+        # The every-minute cleanup (the template's) has run since the stack started.
+        cleanup = page.locator("#schedules tr").filter(has_text="cleanup_temp_files")
+        expect(cleanup.locator(".run-count")).not_to_have_text("0", timeout=WAIT_MS)
+    finally:
+        local_stack.start_worker()
+    # Once the first run ends, the worker starts the held one, and the panel says so.
+    expect(row.locator(".run-count")).to_have_text("2", timeout=WAIT_MS)
+    expect(row.locator(".held-run")).to_have_count(0)
+    assert httpx.delete(f"{local_stack.api_url}/schedules/{name}").status_code == 204
+
+
 # The signer's AWS credentials (`skylane dashboard` finds them in its environment, as boto3's
 # chain would) and what the stand-in verifies its signatures with.
 SIGNER = Credentials("AKIDSKYLANETEST", "c2t5bGFuZS1zZWNyZXQta2V5LWZvci10ZXN0cw", "session-1")

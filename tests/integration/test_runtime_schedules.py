@@ -120,6 +120,7 @@ def test_skip_drops_a_run_while_the_previous_one_is_still_going(local_stack: Loc
         "job_id": second["job_id"],
         "started": False,
         "skipped_for": first["job_id"],
+        "held_for": None,
     }
     assert follow(local_stack.api_url, first["job_id"], timeout=120).final["state"] == "SUCCESS"
     third = httpx.post(fire, timeout=30).json()
@@ -129,6 +130,66 @@ def test_skip_drops_a_run_while_the_previous_one_is_still_going(local_stack: Loc
         first["job_id"],
     ]
     follow(local_stack.api_url, third["job_id"], timeout=120)
+    assert httpx.delete(f"{local_stack.api_url}/schedules/{name}").status_code == 204
+
+
+def test_buffer_one_runs_one_held_run_after_the_going_one_and_drops_the_rest(
+    local_stack: LocalStack,
+) -> None:
+    key = upload(local_stack.api_url, "big.bin", b"x" * (4 * 1024 * 1024), "text/plain")
+    name = unique("buffer")
+    create(
+        local_stack,
+        name=name,
+        task="skylane.process_large_file",
+        kwargs={"file_key": key},
+        expression=NEVER_ON_ITS_OWN,
+        overlap="buffer_one",
+    )
+    fire = f"{local_stack.api_url}/schedules/{name}/fire"
+    # No worker while the next three come: the first run is still queued, however fast it runs.
+    stop_every_worker(local_stack)
+    try:
+        first = httpx.post(fire, timeout=30).json()
+        assert first["started"] is True, first
+        during = [httpx.post(fire, timeout=30).json() for _ in range(3)]
+        shown = detail(local_stack, name).json()
+        listed = skylane(local_stack, "show", name)
+    finally:
+        local_stack.start_worker()
+    held, *dropped = during
+    assert held == {
+        "schedule": name,
+        "job_id": held["job_id"],
+        "started": False,
+        "skipped_for": None,
+        "held_for": first["job_id"],
+    }
+    assert [(run["started"], run["skipped_for"]) for run in dropped] == [
+        (False, first["job_id"]),
+        (False, first["job_id"]),
+    ]
+    assert shown["held"]["job_id"] == held["job_id"]
+    assert f"held {held['job_id']} behind {first['job_id']}" in listed.stdout, listed.stderr
+
+    assert follow(local_stack.api_url, first["job_id"], timeout=120).final["state"] == "SUCCESS"
+    # The worker that recorded the first run's end started the held one: nobody fired again.
+    wait_for(
+        f"the held run {held['job_id']}",
+        lambda: len(runs_of(local_stack, name)) == 2,
+        datetime.now(UTC) + timedelta(seconds=60),
+    )
+    assert follow(local_stack.api_url, held["job_id"], timeout=120).final["state"] == "SUCCESS"
+    assert [run["job_id"] for run in runs_of(local_stack, name)] == [
+        held["job_id"],
+        first["job_id"],
+    ]
+    job = httpx.get(f"{local_stack.api_url}/jobs/{held['job_id']}?logs=false").json()
+    assert job["schedule"] == name
+    for run in dropped:
+        assert httpx.get(f"{local_stack.api_url}/jobs/{run['job_id']}").status_code == 404
+    shown = detail(local_stack, name).json()
+    assert (shown["run_count"], shown["held"]) == (2, None)
     assert httpx.delete(f"{local_stack.api_url}/schedules/{name}").status_code == 204
 
 

@@ -9,6 +9,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.integration.client import follow
@@ -56,6 +57,14 @@ def test_the_every_minute_cleanup_fires_on_its_own(local_stack: LocalStack) -> N
         time.sleep(1)
     followed = follow(local_stack.api_url, found[0], timeout=60)
     assert followed.final["state"] == "SUCCESS", followed.final
+    # Its runs are counted as a runtime schedule's are, on its run-state item.
+    listed = httpx.get(f"{local_stack.api_url}/schedules", timeout=30).json()["schedules"]
+    cleanup = next(s for s in listed if s["task"] == "skylane.cleanup_temp_files")
+    assert cleanup["read_only"] is True
+    assert cleanup["run_count"] >= len(found)
+    assert cleanup["last_run_at"] is not None
+    shown = httpx.get(f"{local_stack.api_url}/schedules/{cleanup['name']}", timeout=30).json()
+    assert set(found) & {run["job_id"] for run in shown["runs"]}
 
 
 def test_skylane_schedules_fire_runs_the_daily_report_now(local_stack: LocalStack) -> None:

@@ -13,6 +13,7 @@ from functions.api.batches import revoke_with_parts
 from functions.api.routes.status import link_report
 from functions.api.views import celery_view, rq_view
 from skylane.jobs.store import JobAlreadyFinished, JobNotFound, JobRecord, JobStore
+from skylane.schedules.invocations import release_after
 
 router = APIRouter(tags=["status"])
 
@@ -37,8 +38,11 @@ def cancel_job(job_id: UUID) -> dict[str, Any]:
 def _revoke(job_id: UUID) -> JobRecord:
     try:
         # A batch (a chord's body) takes its unfinished parts with it.
-        return revoke_with_parts(JobStore.from_settings(), str(job_id))
+        record = revoke_with_parts(JobStore.from_settings(), str(job_id))
     except JobNotFound as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except JobAlreadyFinished as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+    # A cancelled run of a buffer_one schedule lets the run held behind it start.
+    release_after(record)
+    return record

@@ -100,6 +100,9 @@ def _view(schedule: RuntimeSchedule, runs: RunState, read_only: bool) -> dict[st
         "next_runs": schedule.next_runs(datetime.now(UTC)),
         "last_run_at": runs.last_run_at,
         "run_count": runs.run_count,
+        "held": None
+        if runs.held is None
+        else {"job_id": runs.held.job_id, "held_at": runs.held_at, "behind": runs.current_job},
     }
 
 
@@ -154,7 +157,7 @@ def list_schedules() -> ScheduleList:
         _view(schedule, runs.state(runtime_group(), schedule.name), read_only=False)
         for schedule in runtime_schedules.list_all()
     ] + [
-        _view(schedule, RunState(), read_only=True)
+        _view(schedule, runs.state(TEMPLATE_GROUP, schedule.name), read_only=True)
         for schedule in runtime_schedules.template_schedules()
     ]
     return ScheduleList(schedules=[ScheduleView.model_validate(view) for view in views])
@@ -198,7 +201,8 @@ def get_schedule(name: str) -> ScheduleDetail:
         if template is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"No schedule named {name}") from error
         schedule, read_only = template, True
-    runs = RunState() if read_only else ScheduleRuns.from_settings().state(runtime_group(), name)
+    group = TEMPLATE_GROUP if read_only else runtime_group()
+    runs = ScheduleRuns.from_settings().state(group, name)
     store = JobStore.from_settings()
     records = [record for job_id in runs.recent_runs if (record := store.get(job_id))]
     return ScheduleDetail.model_validate(
@@ -300,6 +304,7 @@ def fire_schedule(name: str) -> ScheduleFired:
     return ScheduleFired(
         schedule=name,
         job_id=job.job_id,
-        started=job.skipped_for is None and not job.duplicate,
+        started=job.skipped_for is None and job.held_for is None and not job.duplicate,
         skipped_for=job.skipped_for,
+        held_for=job.held_for,
     )

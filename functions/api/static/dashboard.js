@@ -205,7 +205,9 @@ function scheduleRow(schedule) {
   const next = schedule.next_runs.length ? new Date(schedule.next_runs[0]).toLocaleString() : "none";
   const last = schedule.last_run_at ? `${age(schedule.last_run_at)} ago` : "–";
   tr.append(name, el("td", schedule.task.replace(/^skylane\./, "")), el("td", expression));
-  tr.append(stateCell, el("td", schedule.overlap), el("td", next, "next-run"), el("td", last));
+  const overlap = el("td", schedule.overlap);
+  if (schedule.held) overlap.append(el("span", ` (1 held, behind ${schedule.held.behind})`, "muted held-run"));
+  tr.append(stateCell, overlap, el("td", next, "next-run"), el("td", last));
   tr.append(el("td", schedule.run_count, "num run-count"));
   const actions = el("td");
   if (!schedule.read_only) {
@@ -227,7 +229,9 @@ function scheduleButton(name, action, label) {
       if (action === "fire") {
         report(null, answer.started
           ? `${name}: job ${answer.job_id} enqueued`
-          : `${name}: run skipped, ${answer.skipped_for} is still going`);
+          : answer.held_for
+            ? `${name}: run held, it starts once ${answer.held_for} is final`
+            : `${name}: run skipped, ${answer.skipped_for} is still going`);
       }
     } catch (error) {
       report(error);

@@ -4,9 +4,12 @@ failing invocation does not stop it."""
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from infra.scheduler_runner import (
     Outcome,
     Timed,
+    as_named_in_the_emulator,
     describe,
     run_schedules,
 )
@@ -191,3 +194,41 @@ def test_a_duplicate_is_described_as_one() -> None:
         "Cleanup (due 2026-11-28T01:58:30Z, fired 1.5 s after, execution e): "
         "job j (t) duplicate delivery, already accepted"
     )
+
+
+def _not_found(operation: str) -> ClientError:
+    return ClientError({"Error": {"Code": "ResourceNotFoundException"}}, operation)
+
+
+class FakeScheduler:
+    def __init__(self, stored: set[tuple[str, str]]) -> None:
+        self.stored = stored
+
+    def get_schedule(self, **request: str) -> dict[str, Any]:
+        if (request["GroupName"], request["Name"]) not in self.stored:
+            raise _not_found("GetSchedule")
+        return {"Name": request["Name"]}
+
+
+def test_a_schedule_the_emulators_cloudformation_made_is_delivered_under_its_own_name() -> None:
+    cleanup = timed("CleanupTempFiles", "rate(1 minute)").definition
+    made = "skylane-local-SchedulerFunctionCleanupTempFiles-1A2B3C"
+    [named] = as_named_in_the_emulator(
+        [cleanup],
+        {"SchedulerFunctionCleanupTempFiles": made},
+        FakeScheduler({("default", made)}),
+    )
+    # The ARN Scheduler's placeholder stands for, whose last part the run's record carries.
+    assert named.arn("skylane-local", "us-east-1").endswith(f":schedule/default/{made}")
+
+
+def test_a_schedule_only_local_setup_stored_keeps_the_stacks_name() -> None:
+    cleanup = timed("CleanupTempFiles", "rate(1 minute)").definition
+    [named] = as_named_in_the_emulator(
+        [cleanup],
+        # moto's CloudFormation records a physical id for a schedule it never made.
+        {"SchedulerFunctionCleanupTempFiles": "placeholder-id"},
+        FakeScheduler({("default", "skylane-local-CleanupTempFiles")}),
+    )
+    assert named == cleanup
+    assert named.resource_name("skylane-local") == "skylane-local-CleanupTempFiles"

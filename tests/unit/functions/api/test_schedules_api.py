@@ -135,3 +135,54 @@ def test_allow_lets_runs_overlap(invoke: Invoke, scheduler: Any) -> None:
     runs = [invoke("POST", "/schedules/nightly/fire").body for _ in range(2)]
     assert [run["started"] for run in runs] == [True, True]
     assert invoke("GET", "/schedules/nightly").body["run_count"] == 2
+
+
+def test_buffer_one_holds_a_run_shows_it_and_a_cancel_releases_it(
+    invoke: Invoke, scheduler: Any
+) -> None:
+    assert create(invoke, overlap="buffer_one").status == 201
+    first = invoke("POST", "/schedules/nightly/fire").body
+    held = invoke("POST", "/schedules/nightly/fire").body
+    dropped = invoke("POST", "/schedules/nightly/fire").body
+    assert held == {
+        "schedule": "nightly",
+        "job_id": held["job_id"],
+        "started": False,
+        "skipped_for": None,
+        "held_for": first["job_id"],
+    }
+    assert (dropped["started"], dropped["skipped_for"]) == (False, first["job_id"])
+    shown = invoke("GET", "/schedules/nightly").body
+    assert shown["overlap"] == "buffer_one"
+    assert shown["held"]["job_id"] == held["job_id"]
+    assert shown["held"]["behind"] == first["job_id"]
+    assert shown["run_count"] == 1
+
+    # Cancelling the going run is a final state too: the held one starts.
+    assert invoke("POST", f"/job/{first['job_id']}/cancel").status == 200
+    shown = invoke("GET", "/schedules/nightly").body
+    assert shown["held"] is None
+    assert [run["job_id"] for run in shown["runs"]] == [held["job_id"], first["job_id"]]
+    assert invoke("GET", f"/jobs/{held['job_id']}?logs=false").body["schedule"] == "nightly"
+
+
+def test_the_templates_schedules_show_their_run_count(invoke: Invoke, scheduler: Any) -> None:
+    scheduler.create_schedule(
+        Name="skylane-test-SyncData",
+        GroupName="default",
+        ScheduleExpression="cron(0 * * * ? *)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={
+            "Arn": FUNCTION_ARN,
+            "RoleArn": ROLE_ARN,
+            "Input": json.dumps({"task": "skylane.sync_data", "kwargs": {}}),
+        },
+    )
+    fired = invoke("POST", "/schedules/skylane-test-SyncData/fire").body
+    assert fired["started"] is True
+    listed = {s["name"]: s for s in invoke("GET", "/schedules").body["schedules"]}
+    template = listed["skylane-test-SyncData"]
+    assert (template["read_only"], template["run_count"]) == (True, 1)
+    assert template["last_run_at"] is not None
+    shown = invoke("GET", "/schedules/skylane-test-SyncData").body
+    assert [run["job_id"] for run in shown["runs"]] == [fired["job_id"]]

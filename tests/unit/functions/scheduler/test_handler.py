@@ -10,6 +10,7 @@ import pytest
 from functions.scheduler.handler import handler
 from skylane.jobs.states import JobState
 from skylane.jobs.store import JobStore
+from skylane.schedules.runs import ScheduleRuns
 from tests.conftest import load_event
 from tests.unit.conftest import REGION
 from tests.unit.log_capture import capture
@@ -102,3 +103,14 @@ def test_the_invocations_request_id_travels_with_the_job_and_on_its_lines(
     ]
     [emf] = captured.metrics()
     assert (emf["task"], emf["JobsSubmitted"]) == ("skylane.cleanup_temp_files", [1.0])
+
+
+def test_the_templates_schedules_count_their_runs(aws: dict[str, Any]) -> None:
+    event = load_event("scheduler_cleanup")
+    first = handler(event, _Context())
+    handler(event, _Context())  # a duplicate delivery: not a second run
+    handler({**event, "execution_id": "another-execution"}, _Context())
+    state = ScheduleRuns.from_settings().state("default", "skylane-dev-CleanupTempFiles")
+    assert state.run_count == 2
+    assert state.last_run_at is not None
+    assert first["job_id"] in state.recent_runs

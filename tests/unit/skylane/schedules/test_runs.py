@@ -3,7 +3,7 @@
 from typing import Any
 
 from skylane.jobs.store import JobStore
-from skylane.schedules.runs import Overlap, RunState, ScheduleRuns
+from skylane.schedules.runs import _BLOCKED, GOING, Overlap, Run, RunState, ScheduleRuns
 from tests.unit.conftest import TABLE
 
 GROUP, NAME = "skylane-test-schedules", "nightly"
@@ -51,3 +51,44 @@ def test_of_two_writes_from_the_same_reading_only_one_lands(aws: dict[str, Any])
     assert now is not None
     assert now.current_job == "run-2"
     assert store.state(GROUP, NAME).run_count == 2
+
+
+def test_buffer_one_holds_one_run_behind_the_going_one_and_drops_the_next(
+    aws: dict[str, Any],
+) -> None:
+    assert runs().claim(GROUP, NAME, "run-1", Overlap.BUFFER_ONE).started
+    accept("run-1")
+    held = runs().claim(GROUP, NAME, "run-2", Overlap.BUFFER_ONE, {"task": "skylane.sync_data"})
+    assert (held.started, held.held, held.blocked_by) == (False, True, "run-1")
+    dropped = runs().claim(GROUP, NAME, "run-3", Overlap.BUFFER_ONE)
+    assert (dropped.started, dropped.held, dropped.blocked_by) == (False, False, "run-1")
+    state = runs().state(GROUP, NAME)
+    assert state.held is not None
+    assert (state.held.job_id, state.held.delivery) == ("run-2", {"task": "skylane.sync_data"})
+    assert state.run_count == 1
+
+
+def test_of_two_holds_from_the_same_reading_only_one_lands(aws: dict[str, Any]) -> None:
+    store = runs()
+    assert store.claim(GROUP, NAME, "run-1", Overlap.BUFFER_ONE).started
+    accept("run-1")
+    seen = store.state(GROUP, NAME)
+    first = store._write(store._item(GROUP, NAME, seen, None, Run("run-2")), seen, "run-1", GOING)
+    second = store._write(store._item(GROUP, NAME, seen, None, Run("run-3")), seen, "run-1", GOING)
+    assert first is None
+    # The second is handed the item as it is now: run-2 is held, so run-3 is dropped.
+    assert isinstance(second, RunState)
+    assert second.held == Run("run-2")
+    assert runs().claim(GROUP, NAME, "run-3", Overlap.BUFFER_ONE).blocked_by == "run-1"
+
+
+def test_a_run_is_not_held_behind_one_that_just_became_final(aws: dict[str, Any]) -> None:
+    store = runs()
+    assert store.claim(GROUP, NAME, "run-1", Overlap.BUFFER_ONE).started
+    accept("run-1")
+    seen = store.state(GROUP, NAME)
+    JobStore(TABLE, 7).record_success("run-1", {"status": "success"})
+    # Held now, no finisher would ever release it: the condition on run-1's record refuses it.
+    refused = store._write(store._item(GROUP, NAME, seen, None, Run("run-2")), seen, "run-1", GOING)
+    assert refused is _BLOCKED
+    assert store.claim(GROUP, NAME, "run-2", Overlap.BUFFER_ONE).started
