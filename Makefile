@@ -79,7 +79,7 @@ sam-cli: $(UV)
 	@$(SAM_OFFLINE) --version >/dev/null 2>&1 || $(SAM) --version >/dev/null
 
 unit: install sam-cli
-	$(RUN) pytest -m "not integration" -q
+	$(RUN) pytest -m "not integration" -q $(UNIT_WORKERS)
 
 integration: install browser ministack
 	$(RUN) pytest -m integration -q $(INTEGRATION_WORKERS)
@@ -99,14 +99,17 @@ browser:
 test: lint sam-cli browser image-tools ministack
 	$(WITH_ENGINE) $(MAKE) --no-print-directory suites
 
-# Two pytest-xdist workers, each with a stack of its own: most integration tests wait on
-# queues, schedules and containers, so two share the cores well (tests/integration/conftest.py
-# keeps a file's tests, and those of one build directory, on one worker).
-INTEGRATION_WORKERS ?= -n 2 --dist loadgroup
+# Two pytest-xdist workers (TEST_WORKERS=0: none); in the integration suite each has a stack
+# of its own, and most of its tests wait on queues, schedules and containers, so two share the
+# cores well (tests/integration/conftest.py keeps a file's tests, and those of one build
+# directory, on one worker).
+TEST_WORKERS ?= 2
+UNIT_WORKERS = -n $(TEST_WORKERS)
+INTEGRATION_WORKERS = -n $(TEST_WORKERS) --dist loadgroup
 
 suites:
 	$(RUN) python -m infra.images
-	$(RUN) pytest -m "not integration" -q
+	$(RUN) pytest -m "not integration" -q $(UNIT_WORKERS)
 	$(RUN) pytest -m integration -q $(INTEGRATION_WORKERS)
 	SKYLANE_EMULATOR=ministack $(RUN) pytest -m "integration and every_emulator" -q
 

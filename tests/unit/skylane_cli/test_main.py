@@ -30,8 +30,10 @@ def write_state(path: Path, endpoint_url: str) -> StackState:
 
 
 def test_schedules_lists_each_schedule_with_its_next_firings(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # A pipe's width (a narrower terminal gets the names shortened, as rich does).
+    monkeypatch.setenv("COLUMNS", "120")
     write_state(tmp_path / "stack.json", "http://127.0.0.1:1")
     assert cli.main(["schedules", "--state", str(tmp_path / "stack.json")]) == 0
     out = capsys.readouterr().out
