@@ -1,7 +1,8 @@
 """``make bench`` (``python -m bench``): skylane measured against the naive port.
 
-Cold start, sam build time, package size, AWS requests per job, idle requests, throughput and
-cost; a table on stdout and everything in bench/results.json.
+Cold start (imported on the host, and in fresh Lambda runtime containers beside a hello-world),
+sam build time, package size, AWS requests per job, idle requests, throughput and cost; a table
+on stdout and everything in bench/results.json.
 """
 
 import argparse
@@ -22,6 +23,7 @@ from bench import (
     machine,
     package_size,
     prices,
+    runtime_coldstart,
     sam_build,
     throughput,
 )
@@ -34,6 +36,12 @@ RESULTS = Path(__file__).resolve().parent / "results.json"
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--cold-start-runs", type=int, default=11)
+    parser.add_argument(
+        "--runtime-cold-start-runs",
+        type=int,
+        default=5,
+        help="fresh x86_64 runtime containers of ApiFunction and of hello-world each",
+    )
     parser.add_argument("--job-runs", type=int, default=3, help="runs of each per-job case")
     parser.add_argument("--idle-seconds", type=float, default=60.0)
     parser.add_argument("--jobs", type=int, default=500, help="jobs in the throughput run")
@@ -43,11 +51,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--skip-build", action="store_true", help="measure .aws-sam as it is")
     parser.add_argument(
         "--only",
-        choices=("all", "throughput", "requests", "chords"),
+        choices=("all", "throughput", "requests", "chords", "runtime-cold-start"),
         default="all",
         help="throughput: only the throughput runs (both systems, interleaved), for quick"
         " comparisons; requests: only the requests, DynamoDB units and cost per job;"
-        " chords: only DynamoDB writes per chord part (skylane alone)",
+        " chords: only DynamoDB writes per chord part (skylane alone);"
+        " runtime-cold-start: only the cold starts in the Lambda runtime stand-in",
     )
     parser.add_argument(
         "--worker-env",
@@ -142,7 +151,18 @@ def run_chords_only(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
+def measure_runtime_cold_start(args: argparse.Namespace) -> dict[str, Any]:
+    """x86_64 only: arm64 runs under qemu here, which times emulation, not Graviton."""
+    step(f"cold start in the Lambda runtime: {args.runtime_cold_start_runs} containers each")
+    return runtime_coldstart.measure(args.runtime_cold_start_runs, ("x86_64",))
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    if args.only == "runtime-cold-start":
+        return {
+            "machine": machine.describe(),
+            "runtime_cold_start": measure_runtime_cold_start(args),
+        }
     if args.only == "throughput":
         return run_throughput_only(args)
     if args.only == "chords":
@@ -156,6 +176,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     }
     step("cold starts")
     results["cold_start"] = coldstart.measure(args.cold_start_runs, dict(os.environ))
+    results["runtime_cold_start"] = measure_runtime_cold_start(args)
     if not args.skip_build:
         step("sam build: cold (.aws-sam removed), then warm")
         results["sam_build"] = sam_build.measure()
@@ -189,9 +210,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.only == "chords" and args.output == RESULTS:
+    if args.only in ("chords", "runtime-cold-start") and args.output == RESULTS:
         # A partial run never replaces the full run's figures.
-        args.output = RESULTS.with_name("chords.json")
+        args.output = RESULTS.with_name(f"{args.only}.json")
     results = run(args)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     if args.only == "throughput":
@@ -201,8 +222,11 @@ def main(argv: list[str] | None = None) -> None:
     elif args.only == "requests":
         print_requests(results)
         print_cost(results)
+    elif args.only == "runtime-cold-start":
+        print(runtime_coldstart.report(results["runtime_cold_start"]))
     else:
         print_report(results)
+        print(runtime_coldstart.report(results["runtime_cold_start"]))
     print(f"\nresults: {args.output}")
 
 
