@@ -105,7 +105,7 @@ test: lint sam-cli browser image-tools ministack
 # directory, on one worker).
 TEST_WORKERS ?= 2
 UNIT_WORKERS = -n $(TEST_WORKERS)
-INTEGRATION_WORKERS = -n $(TEST_WORKERS) --dist loadgroup
+INTEGRATION_WORKERS = -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 suites:
 	$(RUN) python -m infra.images
