@@ -134,7 +134,9 @@ REFUSED: dict[str, dict[str, Call]] = {
     },
     "LightFunction": {
         "read uploads": s3_get("UploadsBucketName"),
-        # Sending to the worker's queues is granted (chain steps, chord bodies).
+        # Sending to the worker's queues is granted (chain steps, chord bodies); consuming
+        # them is not (SAM's own role for an SQS event could consume every queue).
+        "consume the high queue": sqs_receive("HighQueueUrl"),
         "delete a queue": delete_queue,
         "send mail": send_mail,
         "scan the jobs table": scan_table,
