@@ -195,7 +195,7 @@ CELERY_SHELL_ONLY := ^(click-repl|prompt-toolkit|wcwidth)==
 # $(1): the function, $(2): its dependency groups. The stamp is touched last, so a failed
 # install is redone by the next build.
 define install-deps
-	rm -rf $(FUNCTION_DEPS)/$(1) && mkdir -p $(FUNCTION_DEPS)/$(1)
+	rm -rf $(FUNCTION_DEPS)/$(1) $(FUNCTION_DEPS)/$(1).bytecode && mkdir -p $(FUNCTION_DEPS)/$(1)
 	$(UV) export --frozen --no-dev $(2) --no-emit-project --no-hashes --quiet \
 		| grep -Ev '$(RUNTIME_PROVIDED)' | grep -Ev '$(CELERY_SHELL_ONLY)' \
 		> $(FUNCTION_DEPS)/$(1).requirements.txt
@@ -215,17 +215,24 @@ $(FUNCTION_DEPS)/SchedulerFunction.installed: $(DEPS_INPUTS)
 $(FUNCTION_DEPS)/LightFunction.installed: $(DEPS_INPUTS)
 	$(call install-deps,LightFunction,--group worker --group tracing)
 
-# $(1): the function, $(2): its package under functions/. Each package holds the runtime
+# Python 3.13 bytecode ships in each package (infra/bytecode.py): Lambda's /var/task is
+# read-only, so without it every cold start compiles what it imports. The dependencies are
+# compiled once per install (the .bytecode stamp), our own code on every build.
+BYTECODE := $(RUN) python -m infra.bytecode
+# $(1): the function, $(2): its folders under functions/. Each package holds the runtime
 # (skylane/) and its own function only: never the CLI (skylane_cli/) or the local stack (infra/).
 # The dependencies are hard-linked, as uv links them from its own cache: nothing writes to a
 # package's files after the build.
 define build-function
+	[ -e $(FUNCTION_DEPS)/$(1).bytecode ] || \
+		$(BYTECODE) $(FUNCTION_DEPS)/$(1) --stamp $(FUNCTION_DEPS)/$(1).bytecode
 	cp -al $(FUNCTION_DEPS)/$(1)/. $(ARTIFACTS_DIR)/
 	mkdir -p $(ARTIFACTS_DIR)/functions
 	cp -r skylane $(ARTIFACTS_DIR)/
 	cp functions/__init__.py $(ARTIFACTS_DIR)/functions/
-	cp -r functions/$(2) $(ARTIFACTS_DIR)/functions/
+	cp -r $(addprefix functions/,$(2)) $(ARTIFACTS_DIR)/functions/
 	find $(ARTIFACTS_DIR)/skylane $(ARTIFACTS_DIR)/functions -name __pycache__ -prune -exec rm -rf {} +
+	$(BYTECODE) $(ARTIFACTS_DIR)/skylane $(ARTIFACTS_DIR)/functions
 endef
 
 build-ApiFunction: $(FUNCTION_DEPS)/ApiFunction.installed
@@ -237,9 +244,7 @@ build-SchedulerFunction: $(FUNCTION_DEPS)/SchedulerFunction.installed
 # The light lane runs the worker's own tasks: functions/tasks and the worker's dependencies come
 # along, the worker's entry point does not.
 build-LightFunction: $(FUNCTION_DEPS)/LightFunction.installed
-	$(call build-function,LightFunction,light)
-	cp -r functions/tasks $(ARTIFACTS_DIR)/functions/
-	find $(ARTIFACTS_DIR)/functions -name __pycache__ -prune -exec rm -rf {} +
+	$(call build-function,LightFunction,light tasks)
 
 # skylane-worker:arm64 (what the ECS task runs) and skylane-worker:x86_64, on the stand-in base;
 # WORKER_ARCH=arm64 builds just one (make deploy does).

@@ -2,16 +2,16 @@
 
 Each run is a fresh container of the runtime stand-in (skylane-local/lambda-python:3.13-<arch>)
 with SAM CLI's Runtime Interface Emulator as its entry point, as `sam local` runs a function:
-the package at /var/task (read-only, no bytecode cache, as on Lambda), 512 MB. Once the
-emulator answers HTTP, one API Gateway HTTP API (2.0) event for GET /health is posted to it;
+the package at /var/task (read-only, as on Lambda), 512 MB. Once the emulator answers HTTP,
+one API Gateway HTTP API (2.0) event for GET /health is posted to it;
 the cold start is the time from that invocation to its response: the runtime starting, the
 handler's import and the first request (SAM CLI's Init Duration counts none of the import).
 
 Both packages are built by the Makefile's own recipe (make build-ApiFunction), the x86_64 one
 with LAMBDA_PLATFORM=x86_64-manylinux_2_28, each with a dependency cache of its own under
 .local/bench-runtime. The baseline, a hello-world FastAPI app behind Mangum (bench/hello.py),
-is packaged beside each with the same dependencies and run the same way, alternating with
-ApiFunction in one run; the ratio is of the medians on x86_64. On an x86_64 machine the arm64
+is packaged beside each with the same dependencies and bytecode and run the same way,
+alternating with ApiFunction in one run; the ratio is of the medians on x86_64. On an x86_64 machine the arm64
 runs are under qemu-user: they show the package works there, and measure emulation, not
 Graviton.
 
@@ -37,6 +37,7 @@ from typing import Any
 from bench.coldstart import API_ENV
 from bench.coldstart_probe import health_event
 from bench.machine import REPO_ROOT, describe
+from infra.bytecode import main as compile_bytecode
 from infra.images.build import ARCHITECTURES, Architecture
 from infra.sam_local import sam_python
 
@@ -103,6 +104,7 @@ def build_hello_package(arch: Architecture, work_dir: Path = WORK_DIR) -> Path:
     (package / "bench").mkdir()
     for name in ("__init__.py", "hello.py"):
         shutil.copy(REPO_ROOT / "bench" / name, package / "bench" / name)
+    compile_bytecode([str(package / "bench")])
     return package
 
 

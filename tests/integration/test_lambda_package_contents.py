@@ -32,7 +32,11 @@ def test_a_package_holds_the_runtime_and_its_own_function_only(function: str) ->
 
     assert [name for name in NEVER_SHIPPED if (package / name).exists()] == []
     assert python_files(package / "skylane") == python_files(REPO / "skylane")
-    folders = {path.name for path in (package / "functions").iterdir() if path.is_dir()}
+    folders = {
+        path.name
+        for path in (package / "functions").iterdir()
+        if path.is_dir() and path.name != "__pycache__"
+    }
     assert folders == FUNCTION_FOLDERS[function]
     for folder in folders:
         shipped = python_files(package / "functions" / folder)

@@ -1,7 +1,8 @@
 """The native code that runs in the arm64 runtime is the code `sam build` picked for python3.13
 on arm64: the built ApiFunction package mounted at /var/task of the arm64 runtime stand-in (as
 Lambda and `sam local` mount it), pydantic_core's extension loaded there and compared, byte for
-byte, with the one in `.aws-sam/build/ApiFunction`.
+byte, with the one in `.aws-sam/build/ApiFunction`. The bytecode each package ships is the
+runtime's own: importing a handler there compiles nothing.
 """
 
 import hashlib
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from infra.sam_local import stand_in_image
+from tests.integration.bytecode_probe import PROBE as PROBE_FROM_SOURCE
 from tests.integration.sam_cli import built_packages
 
 pytestmark = pytest.mark.integration
@@ -31,6 +33,14 @@ print(json.dumps({"machine": platform.machine(), "python": list(sys.version_info
                   "extension": native.__file__, "sha256": digest}))
 """
 
+# Handlers whose import needs no settings; the light lane's reads its queues at import.
+IMPORTABLE_HANDLERS = {
+    "ApiFunction": "functions.api.handler",
+    "SchedulerFunction": "functions.scheduler.handler",
+}
+# A .pyc's flags word (PEP 552): bit 0 set, hash-based; bit 1 clear, never checked.
+HASH_BASED = 0b01
+
 
 def elf_machine(path: Path) -> int | None:
     with path.open("rb") as file:
@@ -41,7 +51,7 @@ def elf_machine(path: Path) -> int | None:
     return int.from_bytes(header[18:20], "little" if header[5] == 1 else "big")
 
 
-def run_in_runtime(package: Path) -> dict[str, object]:
+def run_in_runtime(package: Path, *probe: str) -> dict[str, object]:
     done = subprocess.run(
         [
             "docker",
@@ -59,7 +69,7 @@ def run_in_runtime(package: Path) -> dict[str, object]:
             "python3",
             stand_in_image("arm64"),
             "-c",
-            PROBE,
+            *(probe or (PROBE,)),
         ],
         capture_output=True,
         text=True,
@@ -105,3 +115,32 @@ def test_every_native_file_of_a_package_is_aarch64(function: str) -> None:
 
     assert machines, f"{function} has no native extension"
     assert {name for name, machine in machines.items() if machine != EM_AARCH64} == set()
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_module_of_a_package_ships_unchecked_python_313_bytecode(function: str) -> None:
+    package = built_packages() / function
+    sources = [path for path in package.rglob("*.py") if "__pycache__" not in path.parts]
+    missing, checked = [], []
+    for source in sources:
+        cached = source.parent / "__pycache__" / f"{source.stem}.cpython-313.pyc"
+        if not cached.is_file():
+            missing.append(source.relative_to(package).as_posix())
+            continue
+        flags = int.from_bytes(cached.read_bytes()[4:8], "little")
+        if flags != HASH_BASED:
+            checked.append(source.relative_to(package).as_posix())
+
+    assert len(sources) > 100
+    assert missing == []
+    # Never compared with the source: Lambda's zip keeps timestamps in 2 s steps.
+    assert checked == []
+
+
+@pytest.mark.parametrize("function", IMPORTABLE_HANDLERS)
+def test_importing_a_handler_in_the_runtime_compiles_nothing(function: str) -> None:
+    package = built_packages() / function
+    ran = run_in_runtime(package, PROBE_FROM_SOURCE, IMPORTABLE_HANDLERS[function], "/var/task/")
+
+    assert int(str(ran["loaded"])) > 100
+    assert ran["from_source"] == []
