@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from infra.images.build import ARM64, host_architecture
+from tests.integration.bytecode_probe import PROBE, probe_answer
 from tests.integration.client import follow, submit, upload
 from tests.integration.conftest import LocalStack
 from tests.integration.job_records import records
@@ -71,6 +72,21 @@ def test_the_worker_image_runs_the_walk_through_jobs_as_its_own_user(
     assert finals["process-file"]["result"]["lines"] == 50_000
     # Every job ran in the container: it is the only worker.
     assert worker.running
+    # The image ships its bytecode: a start compiles nothing (its filesystem is read-only).
+    probed = worker.docker(
+        "exec",
+        worker.container_name,
+        "python3",
+        "-c",
+        PROBE,
+        "functions.tasks.celery_tasks",
+        "/app/",
+        "/opt/skylane/deps/",
+    )
+    assert probed.returncode == 0, probed.stderr
+    imported = probe_answer(probed.stdout)
+    assert imported["loaded"] > 100
+    assert imported["from_source"] == []
 
 
 def test_docker_stop_during_a_job_is_a_warm_shutdown_that_loses_nothing(
