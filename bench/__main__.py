@@ -210,7 +210,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    if args.only in ("chords", "runtime-cold-start") and args.output == RESULTS:
+    if args.only != "all" and args.output == RESULTS:
         # A partial run never replaces the full run's figures.
         args.output = RESULTS.with_name(f"{args.only}.json")
     results = run(args)
