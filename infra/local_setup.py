@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.emulator import AwsEndpoint
+from infra.emulator_schedules import made_by_the_emulator
 from infra.images.build import host_architecture
-from infra.schedules import SCHEDULER_EVENT, ScheduleDefinition, read_schedules
+from infra.schedules import SCHEDULER_EVENT, read_schedules
 from infra.template import TEMPLATE_PATH, DeployedStack, deploy, load_template
 
 if TYPE_CHECKING:
@@ -94,20 +95,6 @@ def create_schedule_groups(endpoint: AwsEndpoint, stack: DeployedStack) -> None:
             scheduler.create_schedule_group(Name=name)
 
 
-def _created_by_cloudformation(
-    scheduler: Any, stack: DeployedStack, schedule: ScheduleDefinition
-) -> bool:
-    """Whether the emulator's CloudFormation made this schedule (SAM's <Function><Event>)."""
-    name = stack.physical_ids.get(f"{schedule.function}{schedule.name}")
-    if not name:
-        return False
-    try:
-        scheduler.get_schedule(Name=name, GroupName=schedule.group)
-    except scheduler.exceptions.ResourceNotFoundException:
-        return False
-    return True
-
-
 def create_template_schedules(endpoint: AwsEndpoint, stack: DeployedStack) -> None:
     """The template's ScheduleV2 events as Scheduler schedules, which moto's CFN does not create.
 
@@ -119,7 +106,7 @@ def create_template_schedules(endpoint: AwsEndpoint, stack: DeployedStack) -> No
     for schedule in read_schedules(load_template()):
         if schedule.event_type != SCHEDULER_EVENT:
             continue
-        if _created_by_cloudformation(scheduler, stack, schedule):
+        if made_by_the_emulator(scheduler, stack.physical_ids, schedule):
             continue  # MiniStack's, disabled there: a second, enabled copy would fire too
         function_arn = functions.get_function(FunctionName=stack.physical_ids[schedule.function])[
             "Configuration"

@@ -19,6 +19,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from infra.emulator_schedules import made_by_the_emulator
 from infra.function_runner import (
     Invoke,
     emulator_account,
@@ -30,7 +31,6 @@ from infra.function_runner import (
 from infra.processes import SCHEDULER_FUNCTION, SCHEDULER_READY
 from infra.runtime_schedule_runner import GROUP_VARIABLE, RuntimeScheduleLoop, service_client
 from infra.schedules import (
-    SCHEDULER_EVENT,
     Firing,
     ScheduleDefinition,
     find_schedule,
@@ -197,22 +197,13 @@ def as_named_in_the_emulator(
 ) -> list[ScheduleDefinition]:
     """The template's schedules under the names the emulator stores them by.
 
-    An emulator whose CloudFormation made them (MiniStack: SAM's ``<Function><Event>``)
-    named them itself, and the ARN each delivery carries must name the schedule that exists:
-    its runs' records carry that name, by which the API lists the schedule and its runs.
+    The ARN each delivery carries must name the schedule that exists: its runs' records carry
+    that name, by which the API lists the schedule and its runs.
     """
     named = []
     for schedule in schedules:
-        physical = physical_ids.get(f"{schedule.function}{schedule.name}")
-        if schedule.event_type != SCHEDULER_EVENT or schedule.explicit_name or not physical:
-            named.append(schedule)
-            continue
-        try:
-            scheduler.get_schedule(Name=physical, GroupName=schedule.group)
-        except ClientError:
-            named.append(schedule)  # moto's CloudFormation records it but creates none
-            continue
-        named.append(replace(schedule, explicit_name=physical))
+        made = made_by_the_emulator(scheduler, physical_ids, schedule)
+        named.append(replace(schedule, explicit_name=made) if made else schedule)
     return named
 
 
