@@ -11,9 +11,9 @@ Both packages are built by the Makefile's own recipe (make build-ApiFunction), t
 with LAMBDA_PLATFORM=x86_64-manylinux_2_28, each with a dependency cache of its own under
 .local/bench-runtime. The baseline, a hello-world FastAPI app behind Mangum (bench/hello.py),
 is packaged beside each with the same dependencies and bytecode and run the same way,
-alternating with ApiFunction in one run; the ratio is of the medians on x86_64. On an x86_64 machine the arm64
-runs are under qemu-user: they show the package works there, and measure emulation, not
-Graviton.
+alternating with ApiFunction in one run; the ratio is of the medians on x86_64. On an x86_64
+machine the arm64 runs are under qemu-user: they show the package works there, and measure
+emulation, not Graviton.
 
 ``python -m bench.runtime_coldstart [--runs 3] [--arch x86_64 --arch arm64] [--json PATH]``
 (needs a Docker engine and the stand-ins: ``make images``).

@@ -60,22 +60,21 @@ def local_python() -> str | None:
     return found if probe.returncode == 0 and probe.stdout.strip() == LAMBDA_PYTHON else None
 
 
-def compile_commands(directories: Sequence[Path]) -> list[list[str]] | None:
-    """How to compile ``directories`` with a Python 3.13, or None when none is at hand."""
+def compile_command(directories: Sequence[Path]) -> list[str] | None:
+    """How to compile ``directories`` with a Python 3.13 in one process, or None when none is
+    at hand."""
     local = local_python()
     if local is not None:
-        return [[local, *COMPILEALL, *map(str, directories)]]
+        return [local, *COMPILEALL, *map(str, directories)]
     image = compiler_image()
     if image is None:
         return None
-    commands = []
-    for directory in directories:
-        argv = ["docker", "run", "--rm", "--network", "none"]
-        argv += ["--user", f"{os.getuid()}:{os.getgid()}"]
-        argv += ["--volume", f"{directory.resolve()}:{PACKAGE_MOUNT}"]
-        argv += ["--entrypoint", "python3", image, *COMPILEALL, PACKAGE_MOUNT]
-        commands.append(argv)
-    return commands
+    mounts = [f"{PACKAGE_MOUNT}/{index}" for index in range(len(directories))]
+    argv = ["docker", "run", "--rm", "--network", "none"]
+    argv += ["--user", f"{os.getuid()}:{os.getgid()}"]
+    for directory, mount in zip(directories, mounts, strict=True):
+        argv += ["--volume", f"{directory.resolve()}:{mount}"]
+    return [*argv, "--entrypoint", "python3", image, *COMPILEALL, *mounts]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,8 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("directories", nargs="+", type=Path)
     parser.add_argument("--stamp", type=Path, help="touched once the directories are compiled")
     args = parser.parse_args(argv)
-    commands = compile_commands(args.directories)
-    if commands is None:
+    command = compile_command(args.directories)
+    if command is None:
         print(
             f"infra.bytecode: no python{LAMBDA_PYTHON} on PATH and no Python {LAMBDA_PYTHON}"
             " stand-in on a running engine (make images): packaged without bytecode, so each"
@@ -93,8 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 0
-    for command in commands:
-        subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
     if args.stamp is not None:
         args.stamp.touch()
     return 0

@@ -6,7 +6,6 @@ runtime's own: importing a handler there compiles nothing.
 """
 
 import hashlib
-import json
 import subprocess
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 
 from infra.sam_local import stand_in_image
 from tests.integration.bytecode_probe import PROBE as PROBE_FROM_SOURCE
+from tests.integration.bytecode_probe import probe_answer
 from tests.integration.sam_cli import built_packages
 
 pytestmark = pytest.mark.integration
@@ -77,8 +77,7 @@ def run_in_runtime(package: Path, *probe: str) -> dict[str, object]:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    answer: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return answer
+    return probe_answer(done.stdout)
 
 
 def test_the_arm64_runtime_loads_the_aarch64_extension_sam_build_installed() -> None:

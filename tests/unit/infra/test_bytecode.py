@@ -1,5 +1,6 @@
 """Which Python 3.13 compiles a package's bytecode, and that a package is left alone without one."""
 
+import os
 import stat
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def test_a_python313_on_path_compiles_every_directory_in_one_call(
     fake_python(tmp_path, "echo 3.13")
     monkeypatch.setenv("PATH", str(tmp_path))
 
-    (command,) = bytecode.compile_commands([Path("a"), Path("b")]) or []
+    command = bytecode.compile_command([Path("a"), Path("b")]) or []
 
     assert command[0] == str(tmp_path / "python3.13")
     assert command[-2:] == ["a", "b"]
@@ -35,7 +36,7 @@ def test_a_shim_that_cannot_run_python313_is_not_used(
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(bytecode, "compiler_image", lambda: None)
 
-    assert bytecode.compile_commands([tmp_path]) is None
+    assert bytecode.compile_command([tmp_path]) is None
 
 
 def test_without_a_python313_the_package_is_left_as_it_is_and_the_build_goes_on(
@@ -53,16 +54,20 @@ def test_without_a_python313_the_package_is_left_as_it_is_and_the_build_goes_on(
     assert "without bytecode" in capsys.readouterr().err
 
 
-def test_the_stand_in_compiles_each_directory_mounted_as_this_user(
+def test_the_stand_in_compiles_every_directory_in_one_container_as_this_user(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
     monkeypatch.setattr(bytecode, "compiler_image", lambda: "skylane-local/python:3.13-x86_64")
 
-    commands = bytecode.compile_commands([tmp_path / "deps", tmp_path / "own"]) or []
+    command = bytecode.compile_command([tmp_path / "deps", tmp_path / "own"]) or []
 
-    assert [command[:2] for command in commands] == [["docker", "run"]] * 2
-    assert f"{tmp_path / 'own'}:/package" in commands[1]
+    assert command[:2] == ["docker", "run"]
+    assert f"{tmp_path / 'deps'}:/package/0" in command
+    assert f"{tmp_path / 'own'}:/package/1" in command
+    assert command[-2:] == ["/package/0", "/package/1"]
+    user = command.index("--user")
+    assert command[user + 1] == f"{os.getuid()}:{os.getgid()}"
     # The container reaches nothing: compiling needs no network.
-    network = commands[0].index("--network")
-    assert commands[0][network + 1] == "none"
+    network = command.index("--network")
+    assert command[network + 1] == "none"
