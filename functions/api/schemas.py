@@ -1,8 +1,10 @@
 """Request and response bodies: every field strictly typed, unknown fields refused."""
 
+import warnings
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic.warnings import UnsupportedFieldAttributeWarning
 
 from functions.api.batches import MAX_BATCH_FILES
 from functions.api.text import MultilineText, SingleLineText
@@ -15,15 +17,24 @@ MAX_PATH = 1024
 UserId = Field(ge=1, le=2**53, description="The user's numeric id")
 
 
+# FastAPI wraps each body model in a TypeAdapter aliased to the parameter's name, and silences
+# pydantic's warning that the alias does nothing there only while it builds that adapter at
+# import. A deferred model builds at its route's first request, outside that silence.
+warnings.filterwarnings(
+    "ignore", "The 'alias' attribute", UnsupportedFieldAttributeWarning, "pydantic"
+)
+
+
 class Schema(BaseModel):
-    # A response model's serializer is built when a request first uses it, not at import: a
-    # cold start then pays only for the models of the route it serves (`make bench`). Request
-    # bodies are built at once: FastAPI's OpenAPI generation warns about deferred body models.
+    # Built when a request first uses it, not at import: a cold start then pays only for the
+    # models of the route it serves (`make bench`). Subclasses' configs merge with this.
     model_config = ConfigDict(defer_build=True)
 
 
 class RequestModel(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        strict=True, extra="forbid", str_strip_whitespace=True, defer_build=True
+    )
 
 
 class UploadRequest(RequestModel):
