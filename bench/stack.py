@@ -238,8 +238,8 @@ class Bench:
             pending = [job for job in pending if states.get(job, ("",))[0] not in FINAL]
             if not pending:
                 return
-            # Latency and rate come from the completion times the workers stored, so a slower
-            # poll changes no figure.
+            # Latency and rate come from the completion times the workers stored: when the poll
+            # sees them does not change those figures.
             time.sleep(max(POLL_SECONDS, len(pending) * POLL_SECONDS_PER_JOB))
         raise TimeoutError(f"{system.name}: {len(pending)} jobs not final after {timeout} s")
 

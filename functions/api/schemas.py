@@ -17,11 +17,15 @@ MAX_PATH = 1024
 UserId = Field(ge=1, le=2**53, description="The user's numeric id")
 
 
-# FastAPI wraps each body model in a TypeAdapter aliased to the parameter's name, and silences
-# pydantic's warning that the alias does nothing there only while it builds that adapter at
-# import. A deferred model builds at its route's first request, outside that silence.
+# FastAPI wraps each body model in a TypeAdapter aliased to the parameter's name (`request` on
+# every route here), and silences pydantic's warning that the alias does nothing there only
+# while it builds that adapter at import. A deferred model builds at its route's first request,
+# outside that silence. (pytest resets filters per test: pyproject.toml repeats this one.)
 warnings.filterwarnings(
-    "ignore", "The 'alias' attribute", UnsupportedFieldAttributeWarning, "pydantic"
+    "ignore",
+    "The 'alias' attribute with value 'request' ",
+    UnsupportedFieldAttributeWarning,
+    "pydantic",
 )
 
 
