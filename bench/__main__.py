@@ -39,8 +39,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--runtime-cold-start-runs",
         type=int,
-        # Fresh containers here vary by a third from one to the next: fewer medians move.
-        default=11,
+        # Fresh containers here vary by a third from one to the next: with 11 each, two
+        # medians of the same code moved by 0.06x; each container takes about 1.5 s.
+        default=21,
         help="fresh x86_64 runtime containers of ApiFunction and of hello-world each",
     )
     parser.add_argument("--job-runs", type=int, default=3, help="runs of each per-job case")

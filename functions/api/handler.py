@@ -3,9 +3,12 @@
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from functions.api.cold_start import collector_paused
+from functions.api.cold_start import collector_paused, defer_import
 
 with collector_paused():
+    # Powertools' Logger imports its JMESPath helpers (jmespath, gzip: about 25 ms) for
+    # correlation_id_path, which skylane does not use.
+    defer_import("aws_lambda_powertools.utilities.jmespath_utils")
     from mangum import Mangum
 
     from functions.api.app import app

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from functions.api.schemas import MAX_PATH, MAX_TEXT, JobSummary, RequestModel, Schema, UserId
 from functions.api.text import MultilineText, SingleLineText
-from skylane.schedules.runs import Overlap
+from skylane.schedules.overlap import Overlap
 
 # EventBridge Scheduler's own limits on a schedule's name and a flexible window.
 ScheduleName = Field(min_length=1, max_length=64, pattern=r"^[0-9a-zA-Z_.-]+$")

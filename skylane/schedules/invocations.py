@@ -14,10 +14,10 @@ from skylane.jobs.states import FINAL_STATES
 from skylane.jobs.store import JobExists, JobRecord
 from skylane.jobs.submission import lane_of, submit_job
 from skylane.observability.logs import logger
+from skylane.schedules.overlap import Overlap
 from skylane.schedules.runs import (
     CLAIM_ATTEMPTS,
     ClaimContention,
-    Overlap,
     Run,
     RunState,
     ScheduleRuns,

@@ -9,7 +9,6 @@ so of two deliveries at once one starts the run and the other reads again and de
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -19,6 +18,7 @@ from skylane.core.aws import client
 from skylane.core.outages import unavailable_as
 from skylane.jobs.states import FINAL_STATES
 from skylane.jobs.store import JobStore, iso, utcnow
+from skylane.schedules.overlap import Overlap
 
 RECENT_RUNS = 20
 # A run claims the schedule before its job record is written: a claim this recent whose record
@@ -26,14 +26,6 @@ RECENT_RUNS = 20
 ACCEPTING_SECONDS = 60
 # Each lost race means another delivery just claimed the item; a handful is plenty.
 CLAIM_ATTEMPTS = 5
-
-
-class Overlap(StrEnum):
-    """What a run due while the schedule's previous run is still queued or running does."""
-
-    ALLOW = "allow"  # runs anyway (EventBridge's own behaviour)
-    SKIP = "skip"  # is dropped
-    BUFFER_ONE = "buffer_one"  # is held, at most one, until the previous run is final
 
 
 @dataclass(frozen=True)

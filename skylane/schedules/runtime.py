@@ -21,7 +21,7 @@ from skylane.schedules.expressions import (
     next_occurrences,
     parse,
 )
-from skylane.schedules.runs import Overlap
+from skylane.schedules.overlap import Overlap
 
 ENABLED, DISABLED = "ENABLED", "DISABLED"
 # SAM puts the template's ScheduleV2 events in the account's default group.

@@ -13,7 +13,6 @@ from functions.api.batches import revoke_with_parts
 from functions.api.routes.status import link_report
 from functions.api.views import celery_view, rq_view
 from skylane.jobs.store import JobAlreadyFinished, JobNotFound, JobRecord, JobStore
-from skylane.schedules.invocations import release_after
 
 router = APIRouter(tags=["status"])
 
@@ -43,6 +42,9 @@ def _revoke(job_id: UUID) -> JobRecord:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except JobAlreadyFinished as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    # A cancelled run of a buffer_one schedule lets the run held behind it start.
+    # A cancelled run of a buffer_one schedule lets the run held behind it start. Imported
+    # here: the schedules modules are more than a cold start serving no cancel needs.
+    from skylane.schedules.invocations import release_after
+
     release_after(record)
     return record

@@ -1,14 +1,17 @@
-"""The API handler's imports run with the garbage collector paused, and end with it running."""
+"""The API handler's imports run with the garbage collector paused, and end with it running;
+modules only an unused feature needs are imported on first use."""
 
+import builtins
 import gc
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from functions.api.cold_start import collector_paused
+from functions.api.cold_start import collector_paused, defer_import
 
 
 @pytest.fixture
@@ -47,13 +50,29 @@ def test_an_import_that_fails_still_restarts_the_collector(collector_state: None
     assert gc.isenabled()
 
 
-def test_the_handlers_import_leaves_boto3_for_the_first_aws_call(aws: dict[str, Any]) -> None:
-    # boto3 is imported on first use (skylane/core/aws.py, skylane/core/dynamodb_items.py), so a
-    # cold start that makes no AWS call (/health) never pays for it. Checked in a fresh process.
+@pytest.mark.parametrize(
+    "module",
+    [
+        # boto3 is imported on first use (skylane/core/aws.py, skylane/core/dynamodb_items.py),
+        # so a cold start that makes no AWS call (/health) never pays for it.
+        "boto3",
+        # The schedules modules, on the first schedule or cancel request.
+        "skylane.schedules.runs",
+        "skylane.schedules.invocations",
+    ],
+)
+def test_the_handlers_import_leaves_a_module_for_its_first_use(
+    aws: dict[str, Any], module: str
+) -> None:
+    # Checked in a fresh process.
     env = {key: value for key, value in aws.items() if isinstance(value, str)}
     env |= {"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
     probe = subprocess.run(
-        [sys.executable, "-c", "import sys, functions.api.handler; print('boto3' in sys.modules)"],
+        [
+            sys.executable,
+            "-c",
+            f"import sys, functions.api.handler; print({module!r} in sys.modules)",
+        ],
         capture_output=True,
         text=True,
         env=env,
@@ -61,3 +80,48 @@ def test_the_handlers_import_leaves_boto3_for_the_first_aws_call(aws: dict[str, 
     )
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.strip() == "False"
+
+
+def test_a_deferred_module_is_imported_on_first_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "deferred_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "helpers.py").write_text("LOADS.append(1)\nANSWER = 42\n")
+    loads: list[int] = []
+    monkeypatch.setattr(builtins, "LOADS", loads, raising=False)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("deferred_pkg", "deferred_pkg.helpers"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+
+    defer_import("deferred_pkg.helpers")
+    import deferred_pkg.helpers  # noqa: F401
+    from deferred_pkg import helpers
+
+    assert loads == []  # imported twice, used never: not loaded
+    assert helpers.ANSWER == 42
+    assert loads == [1]
+    assert helpers.ANSWER == 42
+    assert loads == [1]  # loaded once
+
+
+def test_the_handlers_import_leaves_jmespath_until_a_correlation_id_needs_it(
+    aws: dict[str, Any],
+) -> None:
+    # Powertools' Logger imports its JMESPath helpers for correlation_id_path, which skylane
+    # does not use; a handler that does gets them on first use.
+    env = {key: value for key, value in aws.items() if isinstance(value, str)}
+    env |= {"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
+    code = (
+        "import sys, functions.api.handler\n"
+        "from aws_lambda_powertools.utilities import jmespath_utils\n"
+        "before = 'jmespath' in sys.modules\n"
+        "found = jmespath_utils.query(envelope='headers.id', data={'headers': {'id': 'x'}})\n"
+        "print(before, found, 'jmespath' in sys.modules)\n"
+    )
+    probe = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert probe.stdout.split() == ["False", "x", "True"]

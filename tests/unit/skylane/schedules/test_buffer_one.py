@@ -21,7 +21,8 @@ from skylane.schedules.invocations import (
     held_invocation,
     release_after,
 )
-from skylane.schedules.runs import Overlap, ScheduleRuns
+from skylane.schedules.overlap import Overlap
+from skylane.schedules.runs import ScheduleRuns
 from skylane.schedules.runtime import schedule_arn
 from tests.unit.conftest import REGION, SCHEDULE_GROUP, TABLE
 

@@ -3,7 +3,8 @@
 from typing import Any
 
 from skylane.jobs.store import JobStore
-from skylane.schedules.runs import _BLOCKED, GOING, Overlap, Run, RunState, ScheduleRuns
+from skylane.schedules.overlap import Overlap
+from skylane.schedules.runs import _BLOCKED, GOING, Run, RunState, ScheduleRuns
 from tests.unit.conftest import TABLE
 
 GROUP, NAME = "skylane-test-schedules", "nightly"
