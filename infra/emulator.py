@@ -25,7 +25,7 @@ from moto.core import config as moto_config
 from moto.iam.models import iam_backends
 from moto.server import ThreadedMotoServer
 
-from infra import ministack, moto_authorization
+from infra import ministack, moto_authorization, moto_sqs_costs
 from infra.emulators import MINISTACK_KIND, MOTO_KIND, EmulatorKind, detect_kind, kind_named
 from skylane.core.settings import LOCALSTACK_EDGE_PORT
 
@@ -248,6 +248,7 @@ def start_moto(port: int, bind: str = HOST, also_on: Sequence[str] = ()) -> Emul
     Clients on this machine always reach it through 127.0.0.1.
     """
     moto_authorization.install()
+    moto_sqs_costs.install()
     load_aws_managed_policies()
     server = ThreadedMotoServer(ip_address=bind, port=port, verbose=False)
     server.start()
