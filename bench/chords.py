@@ -37,7 +37,7 @@ def measure(bench: Bench, parts: int = PARTS) -> dict[str, Any]:
     bench.wait_final(system, [lone])
     time.sleep(SETTLE_SECONDS)
     lone_writes = sum(
-        _writes(system.api_proxy.snapshot() + system.worker_proxy.snapshot()).values()
+        _writes(system.api_counter.snapshot() + system.worker_counter.snapshot()).values()
     )
 
     system.reset()
@@ -46,8 +46,8 @@ def measure(bench: Bench, parts: int = PARTS) -> dict[str, Any]:
     batch_id, part_ids = answer.json()["task_id"], answer.json()["parts"]
     bench.wait_final(system, [batch_id, *part_ids], timeout=300)
     time.sleep(SETTLE_SECONDS)
-    api = _writes(system.api_proxy.snapshot())
-    worker = _writes(system.worker_proxy.snapshot())
+    api = _writes(system.api_counter.snapshot())
+    worker = _writes(system.worker_counter.snapshot())
     total = sum(api.values()) + sum(worker.values())
     per_part = total / parts
     return {

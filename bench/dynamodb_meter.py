@@ -1,4 +1,4 @@
-"""DynamoDB units of the requests a counting proxy forwards (bench.proxy), by table and index.
+"""DynamoDB units of the requests the bench's emulator counts (bench.request_counter), by table and index.
 
 For a write the meter reads the item straight from the emulator before and after it (keyed
 by the request's key), and prices the change with bench.dynamodb_units; for a read it prices

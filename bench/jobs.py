@@ -1,4 +1,4 @@
-"""AWS requests per job and idle requests per hour, counted by the proxies (bench.proxy)."""
+"""AWS requests per job and idle requests per hour, as the emulator counted them (bench.emulator)."""
 
 import statistics
 import time
@@ -9,8 +9,7 @@ from typing import Any
 
 import httpx
 
-from bench.dynamodb_meter import DynamoDBMeter
-from bench.proxy import EMPTY_RECEIVE
+from bench.request_counter import EMPTY_RECEIVE
 from bench.stack import Bench, System
 
 FILE_SIZE = 10 * 1024 * 1024  # 10 chunks of 1 MiB
@@ -63,8 +62,8 @@ def count_one(bench: Bench, system: System, run_job: Callable[[], str]) -> CaseR
     job_id = run_job()
     bench.wait_final(system, [job_id])
     time.sleep(SETTLE_SECONDS)
-    api, api_empty = flatten(system.api_proxy.snapshot())
-    worker, worker_empty = flatten(system.worker_proxy.snapshot())
+    api, api_empty = flatten(system.api_counter.snapshot())
+    worker, worker_empty = flatten(system.worker_counter.snapshot())
     state = bench.states(system, [job_id])[job_id][0]
     if state != "SUCCESS":
         raise RuntimeError(f"{system.name}: bench job {job_id} ended {state}")
@@ -73,13 +72,9 @@ def count_one(bench: Bench, system: System, run_job: Callable[[], str]) -> CaseR
         worker,
         api_empty + worker_empty,
         [],
-        _units(system.api_proxy.meter),
-        _units(system.worker_proxy.meter),
+        system.api_counter.units(),
+        system.worker_counter.units(),
     )
-
-
-def _units(meter: DynamoDBMeter | None) -> Units:
-    return meter.snapshot() if meter is not None else {}
 
 
 def median_case(results: list[CaseResult]) -> CaseResult:
@@ -131,12 +126,13 @@ CASES = ("send_email", "process_file (10 progress steps)", "send_email retried o
 
 def attach_meters(bench: Bench, system: System) -> None:
     """Count DynamoDB units of the system's requests from now on (bench.dynamodb_meter)."""
-    for proxy in (system.api_proxy, system.worker_proxy):
-        proxy.meter = DynamoDBMeter(bench.client("dynamodb"))
+    for counter in (system.api_counter, system.worker_counter):
+        counter.meter(on=True)
 
 
 def detach_meters(system: System) -> None:
-    system.api_proxy.meter = system.worker_proxy.meter = None
+    for counter in (system.api_counter, system.worker_counter):
+        counter.meter(on=False)
 
 
 def measure_cases(bench: Bench, system: System, runs: int) -> dict[str, CaseResult]:
@@ -168,8 +164,8 @@ def measure_reads(bench: Bench, system: System) -> dict[str, Any]:
             ):
                 system.reset()
                 http.get(path).raise_for_status()
-                api, _ = flatten(system.api_proxy.snapshot())
-                reads[name] = {"requests": api, "dynamodb_units": _units(system.api_proxy.meter)}
+                api, _ = flatten(system.api_counter.snapshot())
+                reads[name] = {"requests": api, "dynamodb_units": system.api_counter.units()}
     finally:
         detach_meters(system)
     return reads
@@ -201,7 +197,7 @@ def measure_idle(bench: Bench, seconds: float) -> dict[str, dict[str, Any]]:
     time.sleep(seconds)
     idle: dict[str, dict[str, Any]] = {}
     for system in systems:
-        counter = system.worker_proxy.snapshot() + system.api_proxy.snapshot()
+        counter = system.worker_counter.snapshot() + system.api_counter.snapshot()
         counts = {f"{s}:{op}": n for (s, op), n in sorted(counter.items())}
         total = sum(counts.values())
         idle[system.name] = {

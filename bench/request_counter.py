@@ -1,33 +1,41 @@
-"""A counting HTTP proxy in front of the emulator: every AWS request, by service and operation.
+"""Every AWS request the bench's emulator answers, counted by component, service and operation.
 
-Each component (the API, the worker) gets a proxy of its own through AWS_ENDPOINT_URL, so its
-requests are counted apart from every other process's. The service is read from the SigV4
-credential scope, the operation from X-Amz-Target (JSON protocols), Action (query protocols) or
-the method and path (S3). ReceiveMessage answers are told apart by whether they carried
-messages: an empty long poll is idle cost, not a job's.
+It runs inside the emulator's process (bench/emulator.py), in front of moto's server, so no
+proxy stands between a system and the emulator. Each component (an API, a worker) signs with an
+access key of its own (``component_key``), so its requests are counted apart from every other
+process's; requests signed with any other key (the bench's own) pass uncounted. The service is
+read from the SigV4 credential scope, the operation from X-Amz-Target (JSON protocols), Action
+(query protocols) or the method and path (S3). ReceiveMessage answers are told apart by whether
+they carried messages: an empty long poll is idle cost, not a job's. With metering on for a
+component, its DynamoDB requests are priced in units as well (bench.dynamodb_meter). The bench
+reads and resets all of it at CONTROL_PATH.
 """
 
-import http.client
+import io
+import json
 import re
 import threading
 import time
-from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
+
+from werkzeug.wsgi import get_input_stream
 
 from bench.dynamodb_meter import DynamoDBMeter
 
-CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
+# The access key id and the service of a SigV4 credential scope.
+CREDENTIAL = re.compile(r"Credential=([^/]+)/\d{8}/[^/]+/([^/]+)/aws4_request")
+COMPONENT_KEY_PREFIX = "BENCH"
+CONTROL_PATH = "/_bench/"
 EMPTY_RECEIVE = "ReceiveMessage (empty)"
 RECEIVE = "ReceiveMessage"
 
 
 def service_of(headers: Any, query: dict[str, list[str]]) -> str:
-    scope = CREDENTIAL_SCOPE.search(headers.get("Authorization", ""))
+    scope = CREDENTIAL.search(headers.get("Authorization", ""))
     if scope:
-        return scope.group(1)
+        return scope.group(2)
     credential = query.get("X-Amz-Credential", [""])[0]
     parts = credential.split("/")
     return parts[3] if len(parts) > 3 else "unknown"
@@ -71,137 +79,131 @@ def carried_messages(body: bytes) -> bool:
     return b'"Messages"' in body or b"<Message>" in body
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that hangs up (a worker stopping mid long poll) is no error worth printing.
-        return
+def component_key(component: str) -> str:
+    """The access key id a component signs with, which names it here."""
+    return COMPONENT_KEY_PREFIX + component
 
 
-class CountingProxy:
-    """Forwards every request to ``target`` and counts it as (service, operation)."""
+def component_of(headers: Any, query: dict[str, list[str]]) -> str | None:
+    """The component that signed the request, if it signed with a component's key."""
+    found = CREDENTIAL.search(headers.get("Authorization", ""))
+    key = found.group(1) if found else query.get("X-Amz-Credential", [""])[0].split("/")[0]
+    if not key.startswith(COMPONENT_KEY_PREFIX):
+        return None
+    return key[len(COMPONENT_KEY_PREFIX) :]
 
-    def __init__(self, target_url: str, name: str) -> None:
-        target = urlsplit(target_url)
-        self.name = name
-        self.target_host = target.hostname or "127.0.0.1"
-        self.target_port = target.port or 80
-        self._counts: Counter[tuple[str, str]] = Counter()
-        # Seconds spent waiting for the emulator per operation: where a worker's time goes.
-        self._seconds: dict[tuple[str, str], float] = {}
-        self._lock = threading.Lock()
-        # DynamoDB units of what passes through, when set (the per-job cases): it reads the
-        # items before and after each write, load a throughput run must not carry.
+
+class ComponentCounts:
+    """One component's requests, the emulator's seconds answering them, and its units."""
+
+    def __init__(self) -> None:
+        self.requests: dict[tuple[str, str], int] = {}
+        self.seconds: dict[tuple[str, str], float] = {}
         self.meter: DynamoDBMeter | None = None
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+    def count(self, service: str, operation: str, seconds: float) -> None:
+        key = (service, operation)
+        self.requests[key] = self.requests.get(key, 0) + 1
+        self.seconds[key] = self.seconds.get(key, 0.0) + seconds
 
-    def start(self) -> "CountingProxy":
-        self._thread.start()
-        return self
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "requests": [[s, op, n] for (s, op), n in sorted(self.requests.items())],
+            "seconds": [[s, op, t] for (s, op), t in sorted(self.seconds.items())],
+            "units": self.meter.snapshot() if self.meter is not None else {},
+        }
 
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
 
-    def count(self, service: str, operation: str, seconds: float = 0.0) -> None:
+WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class RequestCounter:
+    """WSGI middleware in front of the emulator's application."""
+
+    def __init__(self, app: WsgiApp, dynamodb: Callable[[], Any]) -> None:
+        self._app = app
+        # A client of the emulator signed with the bench's own key: what the meters read is
+        # never counted.
+        self._dynamodb = dynamodb
+        self._components: dict[str, ComponentCounts] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(CONTROL_PATH):
+            return self._control(path[len(CONTROL_PATH) :], environ, start_response)
+        query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
+        headers = {
+            "Authorization": environ.get("HTTP_AUTHORIZATION", ""),
+            "X-Amz-Target": environ.get("HTTP_X_AMZ_TARGET", ""),
+            "Content-Type": environ.get("CONTENT_TYPE", ""),
+        }
+        component = component_of(headers, query)
+        if component is None:
+            return self._app(environ, start_response)
+        # Read once, then handed to moto whole (chunked or not).
+        body = get_input_stream(environ).read()
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        environ["wsgi.input_terminated"] = False
+        service = service_of(headers, query)
+        operation = operation_of(
+            service, environ.get("REQUEST_METHOD", "GET"), path, headers, query, body
+        )
+        answered: list[Any] = []
+
+        def forward() -> tuple[int, bytes]:
+            def capture(status: str, response_headers: Any, exc_info: Any = None) -> Any:
+                answered[:] = [status, response_headers]
+                return lambda data: None
+
+            result = self._app(environ, capture)
+            try:
+                payload = b"".join(result)
+            finally:
+                getattr(result, "close", lambda: None)()
+            return int(answered[0].split()[0]), payload
+
+        began = time.monotonic()
+        counts = self._counts(component)
+        meter = counts.meter
+        if meter is not None and service == "dynamodb":
+            _, payload = meter.around(operation, body, forward)
+        else:
+            _, payload = forward()
+        if operation == RECEIVE and not carried_messages(payload):
+            operation = EMPTY_RECEIVE
         with self._lock:
-            self._counts[(service, operation)] += 1
-            key = (service, operation)
-            self._seconds[key] = self._seconds.get(key, 0.0) + seconds
+            counts.count(service, operation, time.monotonic() - began)
+        start_response(*answered)
+        return [payload]
 
-    def reset(self) -> None:
+    def _counts(self, component: str) -> ComponentCounts:
         with self._lock:
-            self._counts.clear()
-            self._seconds.clear()
-        if self.meter is not None:
-            self.meter.reset()
+            return self._components.setdefault(component, ComponentCounts())
 
-    def snapshot(self) -> Counter[tuple[str, str]]:
-        with self._lock:
-            return Counter(self._counts)
-
-    def seconds(self) -> dict[tuple[str, str], float]:
-        """Seconds the emulator took to answer, summed per (service, operation)."""
-        with self._lock:
-            return dict(self._seconds)
-
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        proxy = self
-        local = threading.local()
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
-            def _upstream(self) -> http.client.HTTPConnection:
-                connection: http.client.HTTPConnection | None = getattr(local, "conn", None)
-                if connection is None:
-                    connection = http.client.HTTPConnection(
-                        proxy.target_host, proxy.target_port, timeout=120
-                    )
-                    local.conn = connection
-                return connection
-
-            def _forward(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                split = urlsplit(self.path)
-                query = parse_qs(split.query, keep_blank_values=True)
-                service = service_of(self.headers, query)
-                operation = operation_of(
-                    service, self.command, split.path, self.headers, query, body
-                )
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
-                headers["Host"] = self.headers.get("Host", "")
-                if body or self.command in {"POST", "PUT"}:
-                    headers["Content-Length"] = str(len(body))
-                exchanged: list[tuple[http.client.HTTPResponse, bytes]] = []
-
-                def send() -> tuple[int, bytes]:
-                    try:
-                        connection = self._upstream()
-                        connection.request(self.command, self.path, body=body, headers=headers)
-                        answer = connection.getresponse()
-                        payload = answer.read()
-                    except (OSError, http.client.HTTPException):
-                        local.conn = None
-                        connection = self._upstream()
-                        connection.request(self.command, self.path, body=body, headers=headers)
-                        answer = connection.getresponse()
-                        payload = answer.read()
-                    exchanged.append((answer, payload))
-                    return answer.status, payload
-
-                began = time.monotonic()
-                if proxy.meter is not None and service == "dynamodb":
-                    proxy.meter.around(operation, body, send)
-                else:
-                    send()
-                answer, payload = exchanged[-1]
-                if operation == RECEIVE and not carried_messages(payload):
-                    operation = EMPTY_RECEIVE
-                proxy.count(service, operation, time.monotonic() - began)
-                self.send_response(answer.status, answer.reason)
-                for key, value in answer.getheaders():
-                    if key.lower() not in HOP_BY_HOP:
-                        self.send_header(key, value)
-                upstream_length = answer.getheader("Content-Length")
-                if self.command == "HEAD" and upstream_length is not None:
-                    self.send_header("Content-Length", upstream_length)
-                else:
-                    self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(payload)
-
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _forward  # noqa: N815 (http.server names)
-
-        return Handler
+    def _control(self, action: str, environ: dict[str, Any], start_response: Any) -> Any:
+        """GET counts; POST reset?component=NAME; POST meter?component=NAME&on=1|0."""
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        name = query.get("component", [""])[0]
+        if action == "counts":
+            with self._lock:
+                answer = {n: c.as_dict() for n, c in self._components.items()}
+        elif action == "reset":
+            with self._lock:
+                counts = self._components.setdefault(name, ComponentCounts())
+                counts.requests.clear()
+                counts.seconds.clear()
+                if counts.meter is not None:
+                    counts.meter.reset()
+            answer = {}
+        elif action == "meter":
+            on = query.get("on", ["0"])[0] == "1"
+            self._counts(name).meter = DynamoDBMeter(self._dynamodb()) if on else None
+            answer = {}
+        else:
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"no such bench action"]
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(answer).encode()]

@@ -1,22 +1,23 @@
 """Both systems on one emulator: skylane (the template's stack, its API and worker) and the
-naive port (bench.naive's producer and worker), each component behind a counting proxy.
+naive port (bench.naive's producer and worker), each component's requests counted by the
+emulator (bench.emulator), to which it signs with an access key of its own.
 """
 
 import json
-import logging
 import sys
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench.proxy import CountingProxy
+from bench import emulator as bench_emulator
+from bench.emulator import Counter
 from infra import local_setup
-from infra.emulator import AwsEndpoint, Emulator, free_port, start_moto
+from infra.emulator import AwsEndpoint, Emulator, free_port
 from infra.processes import (
     ChildProcess,
     LogDirectory,
@@ -41,11 +42,11 @@ POLL_SECONDS_PER_JOB = 0.005
 
 @dataclass
 class System:
-    """One system's API and worker, each with its own counting proxy."""
+    """One system's API and worker, each counted apart."""
 
     name: str
-    api_proxy: CountingProxy
-    worker_proxy: CountingProxy
+    api_counter: Counter
+    worker_counter: Counter
     api: ChildProcess | None = None
     worker: ChildProcess | None = None
     api_port: int = 0
@@ -55,8 +56,8 @@ class System:
         return f"http://127.0.0.1:{self.api_port}"
 
     def reset(self) -> None:
-        self.api_proxy.reset()
-        self.worker_proxy.reset()
+        self.api_counter.reset()
+        self.worker_counter.reset()
 
     def submit(self, path: str, body: dict[str, Any], http: httpx.Client | None = None) -> str:
         client = http or httpx.Client(timeout=30)
@@ -76,7 +77,6 @@ class Bench:
     logs: LogDirectory
     skylane: System
     naive: System
-    proxies: list[CountingProxy] = field(default_factory=list)
 
     @property
     def endpoint(self) -> AwsEndpoint:
@@ -94,15 +94,17 @@ class Bench:
         """A client straight to the emulator: the bench's own requests are never counted."""
         return self.endpoint.client(service)
 
-    def skylane_env(self, component: Mapping[str, str], proxy: CountingProxy) -> dict[str, str]:
-        return child_environment(self.endpoint.env(), component, {"AWS_ENDPOINT_URL": proxy.url})
+    def skylane_env(self, component: Mapping[str, str], counter: Counter) -> dict[str, str]:
+        return child_environment(
+            self.endpoint.env(), component, {"AWS_ACCESS_KEY_ID": counter.access_key}
+        )
 
-    def naive_env(self, proxy: CountingProxy) -> dict[str, str]:
-        port = proxy.url.rsplit(":", 1)[1]
+    def naive_env(self, counter: Counter) -> dict[str, str]:
+        port = self.endpoint.url.rsplit(":", 1)[1]
         return child_environment(
             self.endpoint.env(),
             {
-                "AWS_ENDPOINT_URL": proxy.url,
+                "AWS_ACCESS_KEY_ID": counter.access_key,
                 "CELERY_BROKER_URL": "sqs://",
                 "CELERY_RESULT_BACKEND": f"dynamodb://@127.0.0.1:{port}/{NAIVE_TABLE}",
                 "NAIVE_BUCKET": self.uploads_bucket,
@@ -116,14 +118,14 @@ class Bench:
         system = self.skylane
         system.worker = start_worker(
             self.skylane_env(
-                {**self.stack.worker_env, **(worker_overrides or {})}, system.worker_proxy
+                {**self.stack.worker_env, **(worker_overrides or {})}, system.worker_counter
             ),
             self.logs,
             "skylane-worker",
         )
         system.api_port = free_port()
         system.api = start_api(
-            self.skylane_env(self.stack.api_env, system.api_proxy),
+            self.skylane_env(self.stack.api_env, system.api_counter),
             self.logs,
             port=system.api_port,
             name="skylane-api",
@@ -133,7 +135,7 @@ class Bench:
     def start_naive(self) -> None:
         system = self.naive
         system.worker = start_worker(
-            self.naive_env(system.worker_proxy),
+            self.naive_env(system.worker_counter),
             self.logs,
             name="naive-worker",
             argv=[
@@ -150,7 +152,7 @@ class Bench:
         system.api_port = free_port()
         argv = [sys.executable, "-m", "uvicorn", "bench.naive.main:app", "--host", "127.0.0.1"]
         system.api = start_api(
-            self.naive_env(system.api_proxy),
+            self.naive_env(system.api_counter),
             self.logs,
             port=system.api_port,
             name="naive-api",
@@ -164,8 +166,6 @@ class Bench:
 
     def stop(self) -> None:
         stop_all([*self.skylane.processes(), *self.naive.processes()], grace=10.0)
-        for proxy in self.proxies:
-            proxy.stop()
         self.emulator.stop()
         self.logs.close()
 
@@ -245,24 +245,21 @@ class Bench:
 
 
 def start_bench(logs_dir: Path) -> Bench:
-    # moto's server logs every request through werkzeug; the proxies count them instead.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
     logs = LogDirectory(logs_dir)
-    emulator = start_moto(port=0)
+    emulator = bench_emulator.start(logs.path("emulator"))
     try:
         stack = local_setup.deploy_local(emulator.endpoint, PARAMETERS, STACK_NAME)
     except BaseException:
         emulator.stop()
         raise
-    proxies = [
-        CountingProxy(emulator.endpoint.url, name).start()
-        for name in ("skylane-api", "skylane-worker", "naive-api", "naive-worker")
-    ]
+
+    def counter(component: str) -> Counter:
+        return Counter(emulator.endpoint, component)
+
     return Bench(
         emulator=emulator,
         stack=stack,
         logs=logs,
-        skylane=System("skylane", proxies[0], proxies[1]),
-        naive=System("naive", proxies[2], proxies[3]),
-        proxies=proxies,
+        skylane=System("skylane", counter("skylane-api"), counter("skylane-worker")),
+        naive=System("naive", counter("naive-api"), counter("naive-worker")),
     )

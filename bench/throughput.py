@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from bench.jobs import EMAIL, flatten
-from bench.proxy import EMPTY_RECEIVE
+from bench.request_counter import EMPTY_RECEIVE
 from bench.stack import Bench, System
 
 CLIENTS = 8
@@ -59,7 +59,7 @@ def tree_cpu_seconds(pid: int) -> float:
 
 
 def own_cpu_seconds() -> float:
-    """This process's CPU: the emulator, the counting proxies and the bench's clients."""
+    """This process's CPU: the bench's clients, which submit and poll."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
@@ -68,7 +68,9 @@ def run_once(bench: Bench, system: System, jobs: int) -> dict[str, Any]:
     system.reset()
     worker_pid = system.worker.pid if system.worker else None
     worker_cpu = tree_cpu_seconds(worker_pid) if worker_pid else 0.0
-    emulator_cpu = own_cpu_seconds()
+    emulator_pid = bench.emulator.process.pid if bench.emulator.process else None
+    emulator_cpu = tree_cpu_seconds(emulator_pid) if emulator_pid else 0.0
+    bench_cpu = own_cpu_seconds()
     submitted: dict[str, float] = {}
 
     # One client for all threads (httpx's Client is thread-safe): a client per submission
@@ -93,9 +95,10 @@ def run_once(bench: Bench, system: System, jobs: int) -> dict[str, Any]:
     elapsed = max(ended.values()) - min(submitted.values())
     time.sleep(2)  # the last acknowledgements
     worker_cpu = (tree_cpu_seconds(worker_pid) if worker_pid else 0.0) - worker_cpu
-    emulator_cpu = own_cpu_seconds() - emulator_cpu
-    worker, _ = flatten(system.worker_proxy.snapshot())
-    api, _ = flatten(system.api_proxy.snapshot())
+    emulator_cpu = (tree_cpu_seconds(emulator_pid) if emulator_pid else 0.0) - emulator_cpu
+    bench_cpu = own_cpu_seconds() - bench_cpu
+    worker, _ = flatten(system.worker_counter.snapshot())
+    api, _ = flatten(system.api_counter.snapshot())
     return {
         "jobs": jobs,
         "failed": len(failed),
@@ -104,10 +107,11 @@ def run_once(bench: Bench, system: System, jobs: int) -> dict[str, Any]:
         "jobs_per_second": round(jobs / elapsed, 2),
         "p50_latency_s": round(percentile(latencies, 0.50), 3),
         "p95_latency_s": round(percentile(latencies, 0.95), 3),
-        # CPU per job: the worker's processes, and this process (the emulator serving both
-        # systems, the proxies and the bench's clients, which submit and poll).
+        # CPU per job: the worker's processes, the emulator's (serving both systems), and this
+        # process's (the bench's clients, which submit and poll).
         "worker_cpu_ms_per_job": round(worker_cpu * 1000 / jobs, 1),
         "emulator_cpu_ms_per_job": round(emulator_cpu * 1000 / jobs, 1),
+        "bench_cpu_ms_per_job": round(bench_cpu * 1000 / jobs, 1),
         "requests_per_job": {
             key: round(count / jobs, 3) for key, count in {**api, **worker}.items()
         },
@@ -118,7 +122,7 @@ def run_once(bench: Bench, system: System, jobs: int) -> dict[str, Any]:
         # (empty long polls left out): the AWS share of a worker slot's time per job.
         "worker_ms_per_job_by_operation": {
             f"{service}:{operation}": round(seconds * 1000 / jobs, 1)
-            for (service, operation), seconds in sorted(system.worker_proxy.seconds().items())
+            for (service, operation), seconds in sorted(system.worker_counter.seconds().items())
             if operation != EMPTY_RECEIVE
         },
     }
@@ -177,6 +181,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
                     "failed",
                     "worker_cpu_ms_per_job",
                     "emulator_cpu_ms_per_job",
+                    "bench_cpu_ms_per_job",
                 )
             }
             for r in results

@@ -11,6 +11,7 @@ def run(rate: float) -> dict[str, float]:
         "failed": 0,
         "worker_cpu_ms_per_job": 1.0,
         "emulator_cpu_ms_per_job": 1.0,
+        "bench_cpu_ms_per_job": 1.0,
     }
 
 
