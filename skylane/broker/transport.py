@@ -1,8 +1,9 @@
 """kombu's SQS transport, changed where a worker on SQS needs it (README: *How jobs run*).
 
 It keeps polling through an outage, refills the prefetch window in batches (``refill_batch``),
-gives held messages back instead of publishing copies (``_restore``), and deletes acknowledged
-messages in batches (skylane/broker/deletes.py).
+receives as soon as a job frees a place in it (``_park``), gives held messages back instead of
+publishing copies (``_restore``), and deletes acknowledged messages in batches
+(skylane/broker/deletes.py).
 """
 
 from typing import Any
@@ -46,6 +47,9 @@ class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
         self._base_prefetch = 0
         self._deletes = DeleteBuffer(lambda: client("sqs"))
         self._deletes_due = False
+        # Queues whose polling waits for a free place in the prefetch window, with the timer
+        # that looks again after the polling interval (``_park``).
+        self._parked: dict[str, Any] = {}
 
     def _on_messages_ready(self, queue: str, qname: str, messages: Any) -> int:
         # A failed receive (connection refused, timeout, an error page) arrives here as something
@@ -69,14 +73,49 @@ class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
         prefetch = self.qos.prefetch_count or 0
         if prefetch and (not self._base_prefetch or prefetch < self._base_prefetch):
             self._base_prefetch = prefetch
+        if queue not in self._active_queues:
+            return
         free = self.qos.can_consume_max_estimate()
         multiplier = int(self.transport_options.get(PREFETCH_MULTIPLIER_OPTION, 1))
-        if free and free < refill_batch(self._base_prefetch, multiplier):
-            # Room for a few messages only, and the pool is busy with those held: look again
-            # after the polling interval, with no request.
-            super()._loop1(queue)
+        if not self.qos.can_consume() or (
+            free and free < refill_batch(self._base_prefetch, multiplier)
+        ):
+            # No place free, or room for a few messages only while the pool is busy with those
+            # held: no request now.
+            self._park(queue)
             return
         super()._schedule_queue(queue)
+
+    def _park(self, queue: str) -> None:
+        """Look at ``queue`` again when a job frees a place (``_wake_parked``), or after the
+        polling interval, whichever comes first.
+
+        kombu only looks again after the interval, so a process that finished a short job
+        waited for the next tick (half the interval on average) before its next receive even
+        started.
+        """
+        self._parked[queue] = self.hub.call_later(
+            self.connection.polling_interval, self._unpark, queue
+        )
+
+    def _unpark(self, queue: str) -> None:
+        if self._parked.pop(queue, None) is not None:
+            self._schedule_queue(queue)
+
+    def _wake_parked(self) -> None:
+        """A place in the prefetch window is free: every parked queue looks again now, its
+        timer cancelled, so each queue still has exactly one receive or timer on its way.
+
+        A timer due at once, not call_soon: Celery acknowledges from the event loop's ready
+        callbacks, and a call_soon made there waits for the next pass, which first polls until
+        the cancelled timer's time. Due timers fire in the same pass, before the poll. Every
+        parked queue looks, so each may receive for the free place: at most one message per
+        queue beyond the window, held like a prefetched one.
+        """
+        for queue, timer in list(self._parked.items()):
+            del self._parked[queue]
+            timer.cancel()
+            self.hub.call_later(0, self._schedule_queue, queue)
 
     def _loop1(self, queue: str, messages_fetched: Any = None) -> None:
         failures = self._failed_receives.get(queue, 0)
@@ -101,11 +140,20 @@ class Channel(SQS.Channel):  # type: ignore[misc]  # kombu ships no types
             return
         # The prefetch slot is free now, as kombu frees it once its DeleteMessage returns.
         virtual.Channel.basic_ack(self, delivery_tag)
+        self._wake_parked()
         job_id = (getattr(message, "headers", None) or {}).get("id")
         self._deletes.add(queue_url, sqs_message["ReceiptHandle"], job_id)
         if len(self._deletes) and not self._deletes_due:
             self._deletes_due = True
             self.hub.call_later(MAX_WAIT_SECONDS, self._flush_deletes)
+
+    def basic_reject(self, delivery_tag: Any, requeue: bool = False) -> None:
+        try:
+            super().basic_reject(delivery_tag, requeue)
+        finally:
+            # kombu frees the place even when the reject fails.
+            if self.hub is not None:
+                self._wake_parked()
 
     def _flush_deletes(self) -> None:
         self._deletes_due = False

@@ -133,6 +133,7 @@ def worker_channel(hub: _Hub | None) -> Any:
     channel._failed_receives = {}
     channel._deletes = DeleteBuffer(lambda: boto3.client("sqs", region_name=REGION))
     channel._deletes_due = False
+    channel._parked = {}
     channel.hub = hub
     channel._qos = QoS(channel, prefetch_count=8)
     channel._qos.restore_at_shutdown = False

@@ -22,6 +22,7 @@ OVERRIDDEN = {
     (SQS.Channel, "_schedule_queue"): "(queue)",
     (SQS.Channel, "_loop1"): "(queue, messages_fetched=None)",
     (SQS.Channel, "_restore"): "(message, unwanted_delivery_info=('sqs_message', 'sqs_queue'))",
+    (SQS.Channel, "basic_reject"): "(delivery_tag, requeue=False)",
     (BaseKeyValueStoreBackend, "_store_result"): (
         "(task_id, result, state, traceback=None, request=None, **kwargs)"
     ),
@@ -31,6 +32,7 @@ OVERRIDDEN = {
 # Called on kombu's objects, not overridden.
 CALLED = {
     (virtual.Channel, "basic_ack"): "(delivery_tag, multiple=False)",
+    (virtual.QoS, "can_consume"): "()",
     (virtual.QoS, "can_consume_max_estimate"): "()",
     (virtual.QoS, "get"): "(delivery_tag)",
 }

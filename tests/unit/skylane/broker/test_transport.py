@@ -1,10 +1,16 @@
 """A failed SQS receive must not end a queue's polling loop (kombu 5.7 lets it)."""
 
+import socket
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
+import pytest
+from kombu.asynchronous import Hub
+from kombu.transport import SQS
 from kombu.transport.virtual import QoS
 
+from skylane.broker.deletes import DeleteBuffer
 from skylane.broker.transport import (
     MAX_BACKOFF_SECONDS,
     PREFETCH_MULTIPLIER_OPTION,
@@ -13,17 +19,50 @@ from skylane.broker.transport import (
 )
 
 
-class _Hub:
-    def __init__(self) -> None:
-        self.later: list[tuple[float, Any]] = []
+class _Timer:
+    def __init__(self, delay: float, callback: Any, args: tuple[Any, ...]) -> None:
+        self.delay, self.callback, self.args = delay, callback, args
+        self.cancelled = False
 
-    def call_later(self, delay: float, callback: Any, *args: Any) -> None:
-        self.later.append((delay, args))
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _Hub:
+    """kombu's event loop, run by hand: what is due runs when the test says so."""
+
+    def __init__(self) -> None:
+        self.timers: list[_Timer] = []
+        self.soon: list[tuple[Any, tuple[Any, ...]]] = []
+
+    @property
+    def later(self) -> list[tuple[float, Any]]:
+        return [(t.delay, t.args) for t in self.timers if not t.cancelled]
+
+    def call_later(self, delay: float, callback: Any, *args: Any) -> _Timer:
+        timer = _Timer(delay, callback, args)
+        self.timers.append(timer)
+        return timer
+
+    def call_soon(self, callback: Any, *args: Any) -> None:
+        self.soon.append((callback, args))
+
+    def run_ready(self) -> None:
+        ready, self.soon = self.soon, []
+        for callback, args in ready:
+            callback(*args)
+
+    def fire_timers(self) -> None:
+        due = [t for t in self.timers if not t.cancelled]
+        self.timers = []
+        for timer in due:
+            timer.callback(*timer.args)
 
 
 def bare_channel() -> Any:
     channel = Channel.__new__(Channel)
     channel._failed_receives = {}
+    channel._parked = {}
     channel.hub = _Hub()
     return channel
 
@@ -149,3 +188,104 @@ def test_a_message_that_cannot_be_given_back_waits_out_its_timeout(aws: dict[str
 
     # Still hidden, and no copy was published: it returns once, after its timeout.
     assert sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages") is None
+
+
+class _Delivery:
+    def __init__(self, delivery_info: dict[str, Any]) -> None:
+        self.delivery_info = delivery_info
+        self.headers = {"id": "job-1", "task": "skylane.send_email"}
+        self.properties: dict[str, Any] = {}
+
+
+@pytest.fixture
+def looping_channel() -> Iterator[Callable[[dict[str, Any]], tuple[Any, _Receives]]]:
+    """A channel on kombu's own event loop, as a worker's main process runs it: one process,
+    multiplier 1, its one place held by a job; the polling interval far off."""
+    hub = Hub()
+    # Something for the loop to poll that answers at once, so one pass ends without waiting.
+    reader, writer = socket.socketpair()
+    hub.add_reader(reader, lambda: reader.recv(1))
+    writer.send(b"x")
+
+    def make(delivery_info: dict[str, Any]) -> tuple[Any, _Receives]:
+        channel, receives = worker_channel(multiplier=1, processes=1, held=0)
+        channel.hub = hub
+        channel._qos = SQS.QoS(channel, prefetch_count=1)
+        channel._qos.restore_at_shutdown = False
+        channel.qos.append(_Delivery(delivery_info), 0)
+        channel.connection.polling_interval = 30.0
+        channel._deletes = DeleteBuffer(lambda: boto3.client("sqs", region_name="us-east-1"))
+        channel._deletes_due = False
+        return channel, receives
+
+    yield make
+    hub.close()
+    reader.close()
+    writer.close()
+
+
+def one_pass_after(channel: Any, acknowledge: Any) -> None:
+    """Celery acknowledges from the loop's ready callbacks; run that pass of the loop."""
+    channel.hub.call_soon(acknowledge)
+    next(channel.hub.loop)
+
+
+def test_an_acknowledged_job_starts_the_next_receive_before_the_loop_polls_again(
+    aws: dict[str, Any], looping_channel: Any
+) -> None:
+    """kombu looks at a full window again only after the polling interval: each process that
+    finished a short job idled half an interval, on average, before its next receive began."""
+    queue_url = aws["DEFAULT_QUEUE_URL"]
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    sqs.send_message(QueueUrl=queue_url, MessageBody="job-1")
+    received = sqs.receive_message(QueueUrl=queue_url)["Messages"][0]
+    channel, receives = looping_channel({"sqs_message": received, "sqs_queue": queue_url})
+    channel._schedule_queue("default")
+    assert receives.asked == []  # the window is full: parked until a place is free
+
+    one_pass_after(channel, lambda: channel.basic_ack(0))
+
+    assert receives.asked == [1]
+    assert channel._parked == {}
+
+
+def test_a_rejected_job_frees_its_place_as_promptly(looping_channel: Any) -> None:
+    channel, receives = looping_channel({})
+    channel._schedule_queue("default")
+    assert receives.asked == []
+
+    one_pass_after(channel, lambda: channel.basic_reject(0))
+
+    assert receives.asked == [1]
+
+
+def test_one_free_place_wakes_every_parked_queue() -> None:
+    channel, receives = worker_channel(multiplier=1, processes=2, held=2)
+    channel._active_queues = ["high", "default"]
+    channel._schedule_queue("high")
+    channel._schedule_queue("default")
+    assert sorted(channel._parked) == ["default", "high"]
+
+    channel.qos._delivered.pop(0)
+    channel._wake_parked()
+    channel.hub.fire_timers()
+
+    assert receives.asked == [1, 1]  # each may take the place; the first message wins it
+    assert channel.hub.later == []
+
+
+def test_a_parked_queue_still_looks_again_after_the_interval() -> None:
+    channel, receives = worker_channel(multiplier=1, processes=2, held=2)
+    channel._schedule_queue("default")
+    channel.qos._delivered.pop(0)  # freed without an acknowledgement through this channel
+    channel.hub.fire_timers()
+    assert receives.asked == [1]
+
+
+def test_a_queue_no_longer_consumed_stops_looking() -> None:
+    channel, receives = worker_channel(multiplier=1, processes=2, held=2)
+    channel._schedule_queue("default")
+    channel._active_queues = []
+    channel.hub.fire_timers()
+    assert receives.asked == []
+    assert channel.hub.later == []
