@@ -38,3 +38,25 @@ def describe() -> dict[str, Any]:
         "platform": platform.platform(),
         "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
     }
+
+
+def cpu_ticks() -> list[int]:
+    """The machine's CPU time so far by kind, from /proc/stat (Linux): user, nice, system,
+    idle, iowait, irq, softirq, steal; empty where there is no /proc/stat."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return []
+    return [int(value) for value in fields[1:9]]
+
+
+def shares_between(before: list[int], after: list[int]) -> dict[str, float]:
+    """What share of the machine's CPU time went where between two cpu_ticks readings: busy
+    (everything but idle and iowait) and steal (time the hypervisor gave to other guests,
+    which makes everything here slower at once)."""
+    if len(before) < 8 or len(after) < 8:
+        return {}
+    delta = [b - a for a, b in zip(before, after, strict=True)]
+    total = sum(delta) or 1
+    idle = delta[3] + delta[4]
+    return {"busy": round((total - idle) / total, 3), "steal": round(delta[7] / total, 3)}

@@ -164,6 +164,14 @@ def print_throughput(r: dict[str, Any]) -> None:
         f" min / median / max {ratio['min']:.2f} / {ratio['median']:.2f} / {ratio['max']:.2f}x"
     )
     for name, x in t.items():
+        shares = [run.get("machine_cpu_share") or {} for run in x.get("runs", [])]
+        if any(shares):
+            rounds = ", ".join(
+                f"{share.get('busy', 0):.0%} busy, {share.get('steal', 0):.1%} steal"
+                for share in shares
+            )
+            print(f"  {name} machine CPU in each run: {rounds}")
+    for name, x in t.items():
         ops = ", ".join(f"{k} {v}" for k, v in x["requests_per_job"].items())
         print(f"  {name} requests per job under load: {ops}")
         waits = ", ".join(f"{k} {v}" for k, v in x["worker_ms_per_job_by_operation"].items())

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from bench.jobs import EMAIL, flatten
+from bench.machine import cpu_ticks, shares_between
 from bench.request_counter import EMPTY_RECEIVE
 from bench.stack import Bench, System
 
@@ -71,6 +72,7 @@ def run_once(bench: Bench, system: System, jobs: int) -> dict[str, Any]:
     emulator_pid = bench.emulator.process.pid if bench.emulator.process else None
     emulator_cpu = tree_cpu_seconds(emulator_pid) if emulator_pid else 0.0
     bench_cpu = own_cpu_seconds()
+    machine_ticks = cpu_ticks()
     submitted: dict[str, float] = {}
 
     # One client for all threads (httpx's Client is thread-safe): a client per submission
@@ -97,6 +99,7 @@ def run_once(bench: Bench, system: System, jobs: int) -> dict[str, Any]:
     worker_cpu = (tree_cpu_seconds(worker_pid) if worker_pid else 0.0) - worker_cpu
     emulator_cpu = (tree_cpu_seconds(emulator_pid) if emulator_pid else 0.0) - emulator_cpu
     bench_cpu = own_cpu_seconds() - bench_cpu
+    machine = shares_between(machine_ticks, cpu_ticks())
     worker, _ = flatten(system.worker_counter.snapshot())
     api, _ = flatten(system.api_counter.snapshot())
     return {
@@ -112,6 +115,8 @@ def run_once(bench: Bench, system: System, jobs: int) -> dict[str, Any]:
         "worker_cpu_ms_per_job": round(worker_cpu * 1000 / jobs, 1),
         "emulator_cpu_ms_per_job": round(emulator_cpu * 1000 / jobs, 1),
         "bench_cpu_ms_per_job": round(bench_cpu * 1000 / jobs, 1),
+        # The machine's CPU during the run: how busy, and how much the hypervisor took.
+        "machine_cpu_share": machine,
         "requests_per_job": {
             key: round(count / jobs, 3) for key, count in {**api, **worker}.items()
         },
@@ -182,6 +187,7 @@ def summarise(results: list[dict[str, Any]]) -> dict[str, Any]:
                     "worker_cpu_ms_per_job",
                     "emulator_cpu_ms_per_job",
                     "bench_cpu_ms_per_job",
+                    "machine_cpu_share",
                 )
             }
             for r in results

@@ -12,6 +12,7 @@ def run(rate: float) -> dict[str, float]:
         "worker_cpu_ms_per_job": 1.0,
         "emulator_cpu_ms_per_job": 1.0,
         "bench_cpu_ms_per_job": 1.0,
+        "machine_cpu_share": {"busy": 0.5, "steal": 0.0},
     }
 
 
