@@ -47,9 +47,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--job-runs", type=int, default=3, help="runs of each per-job case")
     parser.add_argument("--idle-seconds", type=float, default=60.0)
     parser.add_argument("--jobs", type=int, default=500, help="jobs in the throughput run")
-    # Three runs each, alternating (A B A B A B): min / median / max of each and of the
-    # ratio of each round.
+    # Three undisturbed rounds of one run each, alternating (A B A B A B): min / median / max of
+    # each and of the ratio of each round. A round whose machine was disturbed (steal) is run
+    # again, up to --throughput-max-rounds (bench.throughput.measure_interleaved).
     parser.add_argument("--throughput-runs", type=int, default=3)
+    parser.add_argument("--throughput-max-rounds", type=int, default=6)
     parser.add_argument("--skip-build", action="store_true", help="measure .aws-sam as it is")
     parser.add_argument(
         "--only",
@@ -94,7 +96,12 @@ def run_throughput_only(args: argparse.Namespace) -> dict[str, Any]:
         bench.start_skylane(worker_overrides(args))
         bench.start_naive()
         results["throughput"] = throughput.measure_interleaved(
-            bench, [bench.skylane, bench.naive], args.jobs, args.throughput_runs, step
+            bench,
+            [bench.skylane, bench.naive],
+            args.jobs,
+            args.throughput_runs,
+            step,
+            args.throughput_max_rounds,
         )
         results["logs"] = str(bench.logs.directory)
     finally:
@@ -198,7 +205,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         step(f"idle requests ({args.idle_seconds:g} s)")
         results["idle"] = jobs.measure_idle(bench, args.idle_seconds)
         results["throughput"] = throughput.measure_interleaved(
-            bench, [bench.skylane, bench.naive], args.jobs, args.throughput_runs, step
+            bench,
+            [bench.skylane, bench.naive],
+            args.jobs,
+            args.throughput_runs,
+            step,
+            args.throughput_max_rounds,
         )
         results["logs"] = str(bench.logs.directory)
     finally:

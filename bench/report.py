@@ -5,7 +5,7 @@ from typing import Any
 from bench.coldstart import API_HANDLER, HELLO_HANDLER
 from bench.cost import dynamodb_units
 from bench.jobs import CASES
-from bench.throughput import round_ratios, spread
+from bench.throughput import STEAL_LIMIT, round_ratios, spread
 
 COLD_START_BUDGET = 1.25
 API_PACKAGE_BUDGET_MB = 30.0
@@ -163,14 +163,7 @@ def print_throughput(r: dict[str, Any]) -> None:
         f"  ratio of each alternating round: {ratio['rounds']};"
         f" min / median / max {ratio['min']:.2f} / {ratio['median']:.2f} / {ratio['max']:.2f}x"
     )
-    for name, x in t.items():
-        shares = [run.get("machine_cpu_share") or {} for run in x.get("runs", [])]
-        if any(shares):
-            rounds = ", ".join(
-                f"{share.get('busy', 0):.0%} busy, {share.get('steal', 0):.1%} steal"
-                for share in shares
-            )
-            print(f"  {name} machine CPU in each run: {rounds}")
+    print_rounds(t)
     for name, x in t.items():
         ops = ", ".join(f"{k} {v}" for k, v in x["requests_per_job"].items())
         print(f"  {name} requests per job under load: {ops}")
@@ -180,6 +173,36 @@ def print_throughput(r: dict[str, Any]) -> None:
             f"  {name} CPU ms per job: worker processes {x['worker_cpu_ms_per_job']},"
             f" emulator {x['emulator_cpu_ms_per_job']},"
             f" bench {x.get('bench_cpu_ms_per_job', '-')}"
+        )
+
+
+def _cpu(run: dict[str, Any]) -> str:
+    share = run.get("machine_cpu_share") or {}
+    return f"{share.get('busy', 0):.0%} busy, {share.get('steal', 0):.1%} steal"
+
+
+def print_rounds(t: dict[str, Any]) -> None:
+    """Which rounds the figures come from, and the machine's CPU during each run."""
+    first = next(iter(t.values()))
+    if "rounds_run" not in first:
+        return
+    if first["undisturbed_only"]:
+        print(
+            f"  rounds: {first['rounds_run']} run, {len(first['runs'])} undisturbed used;"
+            f" set aside (steal over {STEAL_LIMIT:.0%} in a run): "
+            + (", ".join(str(r["round"]) for r in first["set_aside"]) or "none")
+        )
+    else:
+        print(
+            f"  rounds: {first['rounds_run']} run, too few undisturbed (steal at most"
+            f" {STEAL_LIMIT:.0%} in both runs): the figures include disturbed rounds"
+        )
+    for name, x in t.items():
+        used = "; ".join(_cpu(run) for run in x["runs"])
+        aside = "; ".join(f"round {r['round']}: {_cpu(r)}" for r in x["set_aside"])
+        print(
+            f"  {name} machine CPU, rounds used: {used}"
+            + (f"; set aside: {aside}" if aside else "")
         )
 
 
