@@ -1,5 +1,6 @@
-"""The cold start's imports: without the garbage collector running through them, and without
-the modules only a feature skylane does not use needs.
+"""What a cold start need not do before its first request: run the garbage collector through the
+imports, import modules only a feature skylane does not use needs, and build routes no request
+has asked for yet.
 
 The imports build a few hundred thousand long-lived objects and no cyclic garbage, yet the
 collector scans the growing heap again and again meanwhile. Paused for the imports, then those
@@ -11,9 +12,14 @@ import importlib
 import sys
 import threading
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from starlette.routing import Match, get_name
+from starlette.types import Scope
 
 
 @contextmanager
@@ -56,3 +62,66 @@ def defer_import(name: str) -> None:
     For a module something imports but rarely uses; one already imported is left alone.
     """
     sys.modules.setdefault(name, _ImportedOnFirstUse(name))
+
+
+class RouteBuiltOnFirstUse(APIRoute):
+    """An APIRoute built when a request may match it, not when its function is declared.
+
+    Building a route analyses its function's parameters and makes a validator for each: two
+    thirds of the API's own import. Unbuilt, the route answers ``matches`` from its path's
+    fixed part alone, so a cold request builds the one route it calls. Served by the app itself
+    (``serve``); FastAPI's include_router would read and build every route of each router a
+    request passes through, and then build its own copy of each. Every router of the API uses
+    this class (``APIRouter(route_class=...)``, FastAPI's own extension point).
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        # What routing reads before it builds a route; every other attribute goes through
+        # __getattr__, which builds it. path and name are what APIRoute sets them to.
+        self.path = path
+        self.name = options.get("name") or get_name(endpoint)
+        self.__dict__["_fixed_part"] = path.split("{", 1)[0]
+        self.__dict__["_declared"] = (path, endpoint, options)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        # The request's path (its stage prefix included) cannot hold this route's fixed part:
+        # no match, and nothing built.
+        if "_declared" in self.__dict__ and self._fixed_part not in scope.get("path", ""):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or "_declared" not in self.__dict__:
+            raise AttributeError(name)
+        with _ROUTE_BUILD:  # another thread reading it meanwhile waits for the whole route
+            declared = self.__dict__.get("_declared")
+            if declared is not None:
+                if self.__dict__.get("_building"):
+                    raise AttributeError(name)  # read by its own build before it is set
+                self.__dict__["_building"] = True
+                try:
+                    path, endpoint, options = declared
+                    APIRoute.__init__(self, path, endpoint, **options)
+                finally:
+                    del self.__dict__["_building"]
+                del self.__dict__["_declared"]
+        return getattr(self, name)
+
+
+_ROUTE_BUILD = threading.RLock()
+
+
+def serve(app: FastAPI, router: APIRouter) -> None:
+    """Serve ``router``'s routes from ``app`` itself, each unbuilt until a request may match it.
+
+    For a router without a prefix (the router's tags, responses and the like are already in
+    its routes): the routes then take the app's dependency overrides, as include_router gives.
+    """
+    for route in router.routes:
+        declared = (
+            route.__dict__.get("_declared") if isinstance(route, RouteBuiltOnFirstUse) else None
+        )
+        if declared is None:
+            raise TypeError(f"{route!r}: serve takes unbuilt RouteBuiltOnFirstUse routes only")
+        declared[2]["dependency_overrides_provider"] = app
+        app.router.routes.append(route)

@@ -3,10 +3,11 @@
 from fastapi import APIRouter, status
 
 from functions.api.batches import submit_batch
+from functions.api.cold_start import RouteBuiltOnFirstUse
 from functions.api.schemas import BatchAccepted, BatchRequest
 from functions.api.upload_objects import require_upload
 
-router = APIRouter(tags=["jobs"])
+router = APIRouter(tags=["jobs"], route_class=RouteBuiltOnFirstUse)
 
 
 @router.post("/process-batch", status_code=status.HTTP_202_ACCEPTED)

@@ -10,11 +10,12 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, status
 
 from functions.api.batches import revoke_with_parts
+from functions.api.cold_start import RouteBuiltOnFirstUse
 from functions.api.routes.status import link_report
 from functions.api.views import celery_view, rq_view
 from skylane.jobs.store import JobAlreadyFinished, JobNotFound, JobRecord, JobStore
 
-router = APIRouter(tags=["status"])
+router = APIRouter(tags=["status"], route_class=RouteBuiltOnFirstUse)
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     status.HTTP_404_NOT_FOUND: {"description": "No job with this id"},

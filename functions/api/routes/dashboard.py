@@ -14,10 +14,11 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse, Response
 
+from functions.api.cold_start import RouteBuiltOnFirstUse
 from skylane.jobs.contracts import TASKS
 from skylane.jobs.states import JobState
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=RouteBuiltOnFirstUse)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 _CONTENT_TYPES = {

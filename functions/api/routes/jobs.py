@@ -10,6 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, status
 
+from functions.api.cold_start import RouteBuiltOnFirstUse
 from functions.api.job_listing import MAX_LIMIT, InvalidCursor, list_jobs
 from functions.api.job_logs import JobLogs, job_logs, log_groups
 from functions.api.routes.status import link_report, record_or_404
@@ -20,7 +21,7 @@ from skylane.core.settings import get_settings
 from skylane.jobs.contracts import TASKS
 from skylane.jobs.states import JobState
 
-router = APIRouter(tags=["status"])
+router = APIRouter(tags=["status"], route_class=RouteBuiltOnFirstUse)
 
 NOT_REQUESTED = "log lines not requested (logs=false)"
 

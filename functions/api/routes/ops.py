@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, HTTPException, status
 
+from functions.api.cold_start import RouteBuiltOnFirstUse
 from functions.api.schemas import (
     Health,
     Message,
@@ -21,7 +22,7 @@ from skylane.queues.stats import queue_stats
 # API Gateway's 29 s. Call again for more.
 REDRIVE_MAX_MESSAGES = 100
 
-router = APIRouter(tags=["operations"])
+router = APIRouter(tags=["operations"], route_class=RouteBuiltOnFirstUse)
 
 
 @router.get("/health")

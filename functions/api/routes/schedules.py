@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, status
 
+from functions.api.cold_start import RouteBuiltOnFirstUse
 from functions.api.schedule_schemas import (
     ScheduleCreate,
     ScheduleDetail,
@@ -18,7 +19,7 @@ from functions.api.schedule_schemas import (
     ScheduleView,
 )
 
-router = APIRouter(tags=["schedules"])
+router = APIRouter(tags=["schedules"], route_class=RouteBuiltOnFirstUse)
 
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {status.HTTP_404_NOT_FOUND: {"description": "No schedule by that name"}}

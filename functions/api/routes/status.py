@@ -5,12 +5,13 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, status
 
+from functions.api.cold_start import RouteBuiltOnFirstUse
 from functions.api.upload_objects import presign_download
 from functions.api.views import celery_view, rq_view
 from skylane.core.settings import get_settings
 from skylane.jobs.store import JobRecord, JobStore
 
-router = APIRouter(tags=["status"])
+router = APIRouter(tags=["status"], route_class=RouteBuiltOnFirstUse)
 
 
 @router.get("/task/{task_id}")

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, status
 from pydantic import BaseModel
 
+from functions.api.cold_start import RouteBuiltOnFirstUse
 from functions.api.schemas import (
     DocumentRequest,
     EmailRequest,
@@ -26,7 +27,7 @@ from skylane.jobs.store import JobRecord
 from skylane.jobs.submission import submit_job
 from skylane.observability.logs import logger
 
-router = APIRouter(tags=["jobs"])
+router = APIRouter(tags=["jobs"], route_class=RouteBuiltOnFirstUse)
 
 IdempotencyKey = Annotated[
     str | None,

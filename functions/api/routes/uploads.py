@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter, status
 
+from functions.api.cold_start import RouteBuiltOnFirstUse
 from functions.api.schemas import UploadRequest, UploadResponse
 from functions.api.upload_objects import presign_upload
 
-router = APIRouter(tags=["uploads"])
+router = APIRouter(tags=["uploads"], route_class=RouteBuiltOnFirstUse)
 
 
 @router.post("/uploads", status_code=status.HTTP_201_CREATED)
