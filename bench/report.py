@@ -5,7 +5,8 @@ from typing import Any
 from bench.coldstart import API_HANDLER, HELLO_HANDLER
 from bench.cost import dynamodb_units
 from bench.jobs import CASES
-from bench.throughput import STEAL_LIMIT, round_ratios, spread
+from bench.machine import STEAL_LIMIT
+from bench.throughput import round_ratios, spread
 
 COLD_START_BUDGET = 1.25
 API_PACKAGE_BUDGET_MB = 30.0

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from bench.jobs import EMAIL, flatten
-from bench.machine import cpu_ticks, shares_between
+from bench.machine import STEAL_LIMIT, cpu_ticks, shares_between
 from bench.request_counter import EMPTY_RECEIVE
 from bench.stack import Bench, System
 
@@ -131,13 +131,6 @@ def run_once(bench: Bench, system: System, jobs: int) -> dict[str, Any]:
             if operation != EMPTY_RECEIVE
         },
     }
-
-
-# A run during which the hypervisor gave more than this share of the machine's CPU to other
-# guests (steal) was slowed by something outside the bench: a third of the CPU stolen made a
-# skylane run three times slower here, while the naive port, which waits on its polling
-# interval more than on CPU, barely moved.
-STEAL_LIMIT = 0.05
 
 
 def disturbed(result: dict[str, Any]) -> bool:
