@@ -38,22 +38,33 @@ class _ImportedOnFirstUse(types.ModuleType):
     """Stands in for a module in sys.modules until one of its attributes is used.
 
     Its ``__spec__`` is None, so an import of the name finds it and stops there; the first
-    attribute asked for imports the real module, to which it then hands every lookup.
+    attribute asked for or set imports the real module, to which it then hands every lookup
+    and assignment (code that bound the stand-in keeps it).
     """
 
     def __getattr__(self, attribute: str) -> Any:
         if attribute.startswith("__") and attribute.endswith("__"):
             raise AttributeError(attribute)  # probes such as __path__ load nothing
+        return getattr(self._load(), attribute)
+
+    def __setattr__(self, attribute: str, value: Any) -> None:
+        setattr(self._load(), attribute, value)
+
+    def __delattr__(self, attribute: str) -> None:
+        delattr(self._load(), attribute)
+
+    def _load(self) -> types.ModuleType:
         with _FIRST_USE:
-            real = self.__dict__.get("_real")
+            real: types.ModuleType | None = self.__dict__.get("_real")
             if real is None:
                 if sys.modules.get(self.__name__) is self:
                     del sys.modules[self.__name__]
                 real = self.__dict__["_real"] = importlib.import_module(self.__name__)
-        return getattr(real, attribute)
+        return real
 
 
-_FIRST_USE = threading.Lock()
+# Reentrant: loading one deferred module may load another (views imports upload_objects).
+_FIRST_USE = threading.RLock()
 
 
 def defer_import(name: str) -> None:

@@ -5,10 +5,24 @@ from typing import TYPE_CHECKING, Any
 
 from functions.api.cold_start import collector_paused, defer_import
 
+ROUTE_HELPERS = (
+    "functions.api.job_listing",
+    "functions.api.job_logs",
+    "functions.api.upload_objects",
+    "functions.api.views",
+    "skylane.queues.dead_letters",
+    "skylane.queues.pairs",
+    "skylane.queues.stats",
+)
+
 with collector_paused():
     # Powertools' Logger imports its JMESPath helpers (jmespath, gzip: about 25 ms) for
     # correlation_id_path, which skylane does not use.
     defer_import("aws_lambda_powertools.utilities.jmespath_utils")
+    # What only some routes use, imported by their first request (routes import these
+    # modules, not names from them).
+    for module in ROUTE_HELPERS:
+        defer_import(module)
     from mangum import Mangum
 
     from functions.api.app import app

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from functions.api.schemas import MAX_PAGE
 from skylane.core import dynamodb_items
 from skylane.core.aws import client
 from skylane.core.outages import unavailable_as
@@ -20,7 +21,6 @@ from skylane.core.settings import get_settings
 from skylane.jobs.states import JobState
 from skylane.jobs.store import DAY_INDEX, DAY_SHARDS, JobRecord, get_records, utcnow
 
-MAX_LIMIT = 100
 # Items DynamoDB may examine for one request (matched or not), over all shards and days.
 EXAMINE_BUDGET = 2000
 _ISO_MILLIS = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
@@ -109,7 +109,7 @@ def list_jobs(
     today: date | None = None,
 ) -> JobPage:
     """One page of jobs, newest first. Raises InvalidCursor for a cursor not produced here."""
-    limit = max(1, min(limit, MAX_LIMIT))
+    limit = max(1, min(limit, MAX_PAGE))
     today = today or utcnow().date()
     # Records expire after JOB_TTL_DAYS, so no older day can hold one.
     oldest = today - timedelta(days=days_back if days_back is not None else _ttl_days())

@@ -14,6 +14,8 @@ from skylane.jobs.states import JobState
 # body twice), so free text is capped well below that.
 MAX_TEXT = 50_000
 MAX_PATH = 1024
+# Jobs in one page of GET /jobs at most.
+MAX_PAGE = 100
 UserId = Field(ge=1, le=2**53, description="The user's numeric id")
 
 

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, status
 
+from functions.api import views
 from functions.api.batches import revoke_with_parts
 from functions.api.cold_start import RouteBuiltOnFirstUse
 from functions.api.routes.status import link_report
-from functions.api.views import celery_view, rq_view
 from skylane.jobs.store import JobAlreadyFinished, JobNotFound, JobRecord, JobStore
 
 router = APIRouter(tags=["status"], route_class=RouteBuiltOnFirstUse)
@@ -26,13 +26,13 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.post("/task/{task_id}/cancel", responses=_RESPONSES)
 def cancel_task(task_id: UUID) -> dict[str, Any]:
     """Revoke a queued, running or retrying job; answers Celery's view of it (REVOKED)."""
-    return celery_view(_revoke(task_id), link_report)
+    return views.celery_view(_revoke(task_id), link_report)
 
 
 @router.post("/job/{job_id}/cancel", responses=_RESPONSES)
 def cancel_job(job_id: UUID) -> dict[str, Any]:
     """RQ's cancel for the same record; answers RQ's view of it (canceled)."""
-    return rq_view(_revoke(job_id), link_report)
+    return views.rq_view(_revoke(job_id), link_report)
 
 
 def _revoke(job_id: UUID) -> JobRecord:

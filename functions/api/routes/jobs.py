@@ -10,12 +10,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Query, status
 
+from functions.api import job_listing, job_logs, views
 from functions.api.cold_start import RouteBuiltOnFirstUse
-from functions.api.job_listing import MAX_LIMIT, InvalidCursor, list_jobs
-from functions.api.job_logs import JobLogs, job_logs, log_groups
 from functions.api.routes.status import link_report, record_or_404
-from functions.api.schemas import JobDetail, JobList, JobSummary
-from functions.api.views import detail_view, summary_view
+from functions.api.schemas import MAX_PAGE, JobDetail, JobList, JobSummary
 from skylane.core.aws import client
 from skylane.core.settings import get_settings
 from skylane.jobs.contracts import TASKS
@@ -40,21 +38,21 @@ def get_jobs(
         str | None,
         Query(max_length=512, description="`next_cursor` of the previous page"),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Jobs per page at most")] = 25,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Jobs per page at most")] = 25,
 ) -> JobList:
     """Recent jobs, newest first, a page at a time (jobs live for JOB_TTL_DAYS days)."""
     try:
-        page = list_jobs(
+        page = job_listing.list_jobs(
             get_settings().jobs_table,
             limit=limit,
             state=state,
             task=task.value if task is not None else None,
             cursor=cursor,
         )
-    except InvalidCursor as exc:
+    except job_listing.InvalidCursor as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"Invalid cursor: {exc}") from exc
     return JobList(
-        jobs=[JobSummary.model_validate(summary_view(record)) for record in page.jobs],
+        jobs=[JobSummary.model_validate(views.summary_view(record)) for record in page.jobs],
         next_cursor=page.next_cursor,
     )
 
@@ -74,10 +72,10 @@ def get_job_detail(
     """A job in full: inputs, timestamps, attempts, result or error, and its log lines."""
     record = record_or_404(job_id)
     found = (
-        job_logs(client("logs"), log_groups(get_settings()), record)
+        job_logs.job_logs(client("logs"), job_logs.log_groups(get_settings()), record)
         if logs
-        else JobLogs(None, NOT_REQUESTED)
+        else job_logs.JobLogs(None, NOT_REQUESTED)
     )
     return JobDetail.model_validate(
-        {**detail_view(record, link_report), "logs": found.lines, "logs_reason": found.reason}
+        {**views.detail_view(record, link_report), "logs": found.lines, "logs_reason": found.reason}
     )

@@ -14,9 +14,7 @@ from functions.api.schemas import (
 from functions.api.user_actions import record_user_action
 from skylane.core.aws import client
 from skylane.core.outages import unavailable_as
-from skylane.queues.dead_letters import redrive
-from skylane.queues.pairs import dead_letter_pairs, from_settings
-from skylane.queues.stats import queue_stats
+from skylane.queues import dead_letters, pairs, stats
 
 # Messages moved per call: each is a send and a delete, and the call must end well within
 # API Gateway's 29 s. Call again for more.
@@ -35,10 +33,10 @@ def health() -> Health:
 def get_queue_stats() -> dict[str, QueueStatsView]:
     """Live SQS counts for each queue and its dead-letter queue."""
     return {
-        stats.name: QueueStatsView(
-            name=stats.name, count=stats.count, in_flight=stats.in_flight, delayed=stats.delayed
+        queue.name: QueueStatsView(
+            name=queue.name, count=queue.count, in_flight=queue.in_flight, delayed=queue.delayed
         )
-        for stats in queue_stats()
+        for queue in stats.queue_stats()
     }
 
 
@@ -50,17 +48,17 @@ def get_queue_stats() -> dict[str, QueueStatsView]:
 )
 def redrive_dead_letters(queue: str, request: RedriveRequest | None = None) -> RedriveResult:
     """Send a queue's dead letters back to it (all, or only the given jobs'), at most 100 a call."""
-    pairs = dead_letter_pairs(from_settings())
-    if queue not in pairs:
-        known = ", ".join(sorted(pairs)) or "none"
+    known_pairs = pairs.dead_letter_pairs(pairs.from_settings())
+    if queue not in known_pairs:
+        known = ", ".join(sorted(known_pairs)) or "none"
         raise HTTPException(
             status.HTTP_404_NOT_FOUND,
             f"No queue {queue!r} with a dead-letter queue; known: {known}",
         )
-    queue_url, dlq_url = pairs[queue]
+    queue_url, dlq_url = known_pairs[queue]
     only = set(request.job_ids) if request and request.job_ids else None
     with unavailable_as("SQS"):
-        moved = redrive(
+        moved = dead_letters.redrive(
             client("sqs"),
             dlq_url,
             queue_url,

@@ -5,9 +5,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, status
 
+from functions.api import upload_objects, views
 from functions.api.cold_start import RouteBuiltOnFirstUse
-from functions.api.upload_objects import presign_download
-from functions.api.views import celery_view, rq_view
 from skylane.core.settings import get_settings
 from skylane.jobs.store import JobRecord, JobStore
 
@@ -17,13 +16,13 @@ router = APIRouter(tags=["status"], route_class=RouteBuiltOnFirstUse)
 @router.get("/task/{task_id}")
 def get_task_status(task_id: UUID) -> dict[str, Any]:
     """Celery's view: state, status, and progress / result / error as the state has them."""
-    return celery_view(record_or_404(task_id), link_report)
+    return views.celery_view(record_or_404(task_id), link_report)
 
 
 @router.get("/job/{job_id}")
 def get_job_status(job_id: UUID) -> dict[str, Any]:
     """RQ's view of the same record: status and ISO 8601 UTC timestamps."""
-    return rq_view(record_or_404(job_id), link_report)
+    return views.rq_view(record_or_404(job_id), link_report)
 
 
 def record_or_404(job_id: UUID) -> JobRecord:
@@ -35,4 +34,4 @@ def record_or_404(job_id: UUID) -> JobRecord:
 
 
 def link_report(key: str) -> str:
-    return presign_download(get_settings().reports_bucket, key)
+    return upload_objects.presign_download(get_settings().reports_bucket, key)

@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, status
 from pydantic import BaseModel
 
+from functions.api import upload_objects
 from functions.api.cold_start import RouteBuiltOnFirstUse
 from functions.api.schemas import (
     DocumentRequest,
@@ -18,7 +19,6 @@ from functions.api.schemas import (
     VideoAccepted,
     VideoProcessRequest,
 )
-from functions.api.upload_objects import require_upload
 from functions.api.user_actions import record_user_action
 from skylane.jobs import contracts
 from skylane.jobs.contracts import TaskSpec
@@ -67,7 +67,7 @@ def accept(
 def process_file(
     request: FileProcessRequest, idempotency_key: IdempotencyKey = None
 ) -> PendingTaskAccepted:
-    key = require_upload(request.file_path)
+    key = upload_objects.require_upload(request.file_path)
     job = accept(
         contracts.PROCESS_LARGE_FILE, {"file_key": key}, idempotency_key, request, "/process-file"
     )
@@ -90,7 +90,7 @@ def send_email(request: EmailRequest, idempotency_key: IdempotencyKey = None) ->
 def process_document(
     request: DocumentRequest, idempotency_key: IdempotencyKey = None
 ) -> QueuedJobAccepted:
-    key = require_upload(request.file_path)
+    key = upload_objects.require_upload(request.file_path)
     job = accept(
         contracts.PROCESS_DOCUMENT, {"file_key": key}, idempotency_key, request, "/process-document"
     )
@@ -114,7 +114,7 @@ def generate_report(request: ReportRequest, idempotency_key: IdempotencyKey = No
 def process_video(
     request: VideoProcessRequest, idempotency_key: IdempotencyKey = None
 ) -> VideoAccepted:
-    key = require_upload(request.video_path)
+    key = upload_objects.require_upload(request.video_path)
     job = accept(
         contracts.PROCESS_VIDEO,
         {"video_path": key, "user_id": request.user_id},

@@ -2,9 +2,9 @@
 
 from fastapi import APIRouter, status
 
+from functions.api import upload_objects
 from functions.api.cold_start import RouteBuiltOnFirstUse
 from functions.api.schemas import UploadRequest, UploadResponse
-from functions.api.upload_objects import presign_upload
 
 router = APIRouter(tags=["uploads"], route_class=RouteBuiltOnFirstUse)
 
@@ -12,7 +12,7 @@ router = APIRouter(tags=["uploads"], route_class=RouteBuiltOnFirstUse)
 @router.post("/uploads", status_code=status.HTTP_201_CREATED)
 def create_upload(request: UploadRequest) -> UploadResponse:
     """A presigned PUT URL; upload with the same Content-Type, then submit the returned key."""
-    ticket = presign_upload(request.filename, request.content_type)
+    ticket = upload_objects.presign_upload(request.filename, request.content_type)
     return UploadResponse(
         key=ticket.key, upload_url=ticket.upload_url, expires_in=ticket.expires_in
     )

@@ -5,6 +5,7 @@ import builtins
 import gc
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from functions.api.cold_start import collector_paused, defer_import
+from functions.api.handler import ROUTE_HELPERS
 
 
 @pytest.fixture
@@ -59,6 +61,10 @@ def test_an_import_that_fails_still_restarts_the_collector(collector_state: None
         # The schedules modules, on the first schedule or cancel request.
         "skylane.schedules.runs",
         "skylane.schedules.invocations",
+        # What only some routes use (functions/api/handler.py's ROUTE_HELPERS).
+        *ROUTE_HELPERS,
+        # Through job_logs, for a job's detail.
+        "skylane.observability.log_search",
     ],
 )
 def test_the_handlers_import_leaves_a_module_for_its_first_use(
@@ -71,7 +77,9 @@ def test_the_handlers_import_leaves_a_module_for_its_first_use(
         [
             sys.executable,
             "-c",
-            f"import sys, functions.api.handler; print({module!r} in sys.modules)",
+            "import sys, functions.api.handler\n"
+            f"found = sys.modules.get({module!r})\n"
+            "print(found is not None and type(found).__name__ != '_ImportedOnFirstUse')",
         ],
         capture_output=True,
         text=True,
@@ -106,6 +114,26 @@ def test_a_deferred_module_is_imported_on_first_use(
     assert loads == [1]  # loaded once
 
 
+def test_what_is_set_on_a_deferred_module_is_set_on_the_real_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As monkeypatch does in tests, through a name bound before the module was loaded.
+    package = tmp_path / "patched_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "limits.py").write_text("BUDGET = 2000\n\ndef budget():\n    return BUDGET\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("patched_pkg", "patched_pkg.limits"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+
+    defer_import("patched_pkg.limits")
+    from patched_pkg import limits
+
+    limits.BUDGET = 20
+    assert limits.budget() == 20
+    assert sys.modules["patched_pkg.limits"].BUDGET == 20
+
+
 def test_the_handlers_import_leaves_jmespath_until_a_correlation_id_needs_it(
     aws: dict[str, Any],
 ) -> None:
@@ -125,3 +153,26 @@ def test_the_handlers_import_leaves_jmespath_until_a_correlation_id_needs_it(
     )
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.split() == ["False", "x", "True"]
+
+
+def test_a_deferred_module_may_load_another_as_it_loads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = tmp_path / "chained_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "views.py").write_text("from chained_pkg.links import LINK\nVIEW = LINK + 1\n")
+    (package / "links.py").write_text("LINK = 41\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in ("chained_pkg", "chained_pkg.views", "chained_pkg.links"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    defer_import("chained_pkg.views")
+    defer_import("chained_pkg.links")
+    from chained_pkg import views
+
+    found: list[int] = []
+    # In a thread: a load that waited on itself would never end.
+    loader = threading.Thread(target=lambda: found.append(views.VIEW), daemon=True)
+    loader.start()
+    loader.join(timeout=30)
+    assert found == [42]
