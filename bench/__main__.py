@@ -39,9 +39,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--runtime-cold-start-runs",
         type=int,
-        # Fresh containers here vary by a third from one to the next: with 11 each, two
-        # medians of the same code moved by 0.06x; each container takes about 1.5 s.
-        default=21,
+        # Fresh containers here vary by a third from one to the next (pairs' ratios from 0.8
+        # to 1.6x): with 21 pairs two runs of one commit gave 1.08x and 1.13x; each container
+        # takes about 1.7 s.
+        default=41,
         help="fresh x86_64 runtime containers of ApiFunction and of hello-world each",
     )
     parser.add_argument("--job-runs", type=int, default=3, help="runs of each per-job case")
