@@ -118,25 +118,34 @@ def list_jobs(
         raise InvalidCursor("cursor lies in the future")
     budget = EXAMINE_BUDGET
     jobs: list[JobRecord] = []
+
+    def page(next_position: Position | None) -> JobPage:
+        # Without a state filter the index entries chose the page: only its own records are
+        # read, not those of every candidate the shards returned (up to `limit` each).
+        chosen = jobs if state is not None else _records(table_name, jobs)
+        return JobPage(chosen, encode_cursor(next_position) if next_position else None)
+
     while position.day >= oldest:
         want = limit - len(jobs)
         found, frontier, budget = _read_day(table_name, position, state, task, want, budget)
         jobs.extend(found[:want])
         if len(jobs) == limit:
             last = jobs[-1]
-            return JobPage(
-                jobs, encode_cursor(Position(position.day, last.created_at, last.job_id))
-            )
+            return page(Position(position.day, last.created_at, last.job_id))
         if frontier is not None:
             # The budget ran out inside this day: continue from where reading stopped (jobs
             # created at that very moment included, unless the cursor had passed some of them).
             same_moment = frontier == position.created_at
-            resume = Position(position.day, frontier, position.job_id if same_moment else None)
-            return JobPage(jobs, encode_cursor(resume))
+            return page(Position(position.day, frontier, position.job_id if same_moment else None))
         position = Position(position.day - timedelta(days=1))
         if budget <= 0 and position.day >= oldest:
-            return JobPage(jobs, encode_cursor(position))
-    return JobPage(jobs, None)
+            return page(position)
+    return page(None)
+
+
+def _records(table_name: str, entries: list[JobRecord]) -> list[JobRecord]:
+    """The records of index entries, in their order (one that expired meanwhile left out)."""
+    return get_records(table_name, [entry.job_id for entry in entries], consistent=False)
 
 
 def _ttl_days() -> int:
@@ -188,8 +197,9 @@ def _read_shard(
     want: int,
     share: int,
 ) -> tuple[list[JobRecord], str | None, int]:
-    """Up to about `want` admitted jobs of one partition, newest first; the created_at where
-    the budget share ran out before `want` were found (else None); items DynamoDB examined."""
+    """Up to about `want` admitted jobs of one partition, newest first (their index entries
+    when no state is asked for, else their records); the created_at where the budget share ran
+    out before `want` were found (else None); items DynamoDB examined."""
     query: dict[str, Any] = {
         "TableName": table_name,
         "IndexName": DAY_INDEX,
@@ -221,14 +231,15 @@ def _read_shard(
                 for entry in (JobRecord.from_item(item) for item in page.get("Items", []))
                 if position.admits(entry)
             ]
-            # The index holds what never changes; state and progress come from the records.
-            records.extend(
-                record
-                for record in get_records(
-                    table_name, [entry.job_id for entry in admitted], consistent=False
+            if state is None:
+                # The index holds what ordering and the task filter need: the records of the
+                # page alone are read once it is chosen (list_jobs).
+                records.extend(admitted)
+            else:
+                # State lives in the records only.
+                records.extend(
+                    record for record in _records(table_name, admitted) if record.state is state
                 )
-                if state is None or record.state is state
-            )
             last_key = page.get("LastEvaluatedKey")
             if not last_key or len(records) >= want:
                 return records, None, examined

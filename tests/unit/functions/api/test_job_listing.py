@@ -101,6 +101,30 @@ def test_state_and_task_filters(aws: dict[str, Any]) -> None:
     assert walk(table, state=JobState.REVOKED)[0] == []
 
 
+def test_a_page_reads_the_records_of_its_own_jobs_only(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each shard offers up to a page of candidates; only the chosen page's records are read
+    (a busy day's dashboard page read up to ten times more)."""
+    table = aws["JOBS_TABLE"]
+    for n in range(200):
+        put_job(table, f"busy-{n:03d}", at(TODAY, 100 + n), state="STARTED")
+    read: list[str] = []
+    get_records = job_listing.get_records
+
+    def counted(table_name: str, job_ids: list[str], consistent: bool = True) -> Any:
+        read.extend(job_ids)
+        return get_records(table_name, job_ids, consistent)
+
+    monkeypatch.setattr(job_listing, "get_records", counted)
+
+    page = list_jobs(table, limit=25, today=TODAY, days_back=7)
+
+    assert [job.job_id for job in page.jobs] == [f"busy-{n:03d}" for n in range(199, 174, -1)]
+    assert all(job.state is JobState.STARTED for job in page.jobs)  # the records' own state
+    assert sorted(read) == sorted(job.job_id for job in page.jobs)
+
+
 def test_a_rare_state_is_found_in_short_pages_when_the_read_budget_runs_out(
     aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
