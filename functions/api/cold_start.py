@@ -54,8 +54,11 @@ class _ImportedOnFirstUse(types.ModuleType):
         delattr(self._load(), attribute)
 
     def _load(self) -> types.ModuleType:
+        real: types.ModuleType | None = self.__dict__.get("_real")
+        if real is not None:  # loaded: no lock on every later lookup
+            return real
         with _FIRST_USE:
-            real: types.ModuleType | None = self.__dict__.get("_real")
+            real = self.__dict__.get("_real")
             if real is None:
                 if sys.modules.get(self.__name__) is self:
                     del sys.modules[self.__name__]
@@ -70,9 +73,31 @@ _FIRST_USE = threading.RLock()
 def defer_import(name: str) -> None:
     """Import module ``name`` when one of its attributes is first used, not when it is imported.
 
-    For a module something imports but rarely uses; one already imported is left alone.
+    For a module something imports but rarely uses; one already imported is left alone. Its
+    package is imported now and holds the stand-in, so ``package.module.name`` works too.
     """
-    sys.modules.setdefault(name, _ImportedOnFirstUse(name))
+    if name in sys.modules:
+        return
+    stand_in = sys.modules[name] = _ImportedOnFirstUse(name)
+    _DEFERRED.append(name)
+    package, _, module = name.rpartition(".")
+    if package:
+        setattr(importlib.import_module(package), module, stand_in)
+
+
+_DEFERRED: list[str] = []
+
+
+def finish_deferred_work(app: FastAPI) -> None:
+    """Everything a cold start leaves for first use, done now: every route of ``app`` built and
+    every deferred module imported (before a SnapStart snapshot, so no restored environment pays
+    for them)."""
+    for route in app.routes:
+        getattr(route, "endpoint", None)  # any attribute builds a RouteBuiltOnFirstUse
+    for name in _DEFERRED:
+        found = sys.modules.get(name)
+        if isinstance(found, _ImportedOnFirstUse):
+            found._load()
 
 
 class RouteBuiltOnFirstUse(APIRoute):
@@ -102,9 +127,11 @@ class RouteBuiltOnFirstUse(APIRoute):
         return super().matches(scope)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") or "_declared" not in self.__dict__:
+        if name.startswith("__"):
             raise AttributeError(name)
-        with _ROUTE_BUILD:  # another thread reading it meanwhile waits for the whole route
+        # Under the lock even when built: the read that brought us here may have missed an
+        # attribute another thread's build was about to set.
+        with _ROUTE_BUILD:
             declared = self.__dict__.get("_declared")
             if declared is not None:
                 if self.__dict__.get("_building"):
@@ -116,7 +143,7 @@ class RouteBuiltOnFirstUse(APIRoute):
                 finally:
                     del self.__dict__["_building"]
                 del self.__dict__["_declared"]
-        return getattr(self, name)
+        return object.__getattribute__(self, name)
 
 
 _ROUTE_BUILD = threading.RLock()
@@ -127,12 +154,15 @@ def serve(app: FastAPI, router: APIRouter) -> None:
 
     For a router without a prefix (the router's tags, responses and the like are already in
     its routes): the routes then take the app's dependency overrides, as include_router gives.
+    A route belongs to one app: serving it again, or once built, is refused.
     """
     for route in router.routes:
         declared = (
             route.__dict__.get("_declared") if isinstance(route, RouteBuiltOnFirstUse) else None
         )
-        if declared is None:
-            raise TypeError(f"{route!r}: serve takes unbuilt RouteBuiltOnFirstUse routes only")
+        if declared is None or declared[2].get("dependency_overrides_provider") is not None:
+            raise TypeError(
+                f"{route!r}: serve takes unbuilt RouteBuiltOnFirstUse routes no app serves yet"
+            )
         declared[2]["dependency_overrides_provider"] = app
         app.router.routes.append(route)

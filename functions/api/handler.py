@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 # lifespan off: clients are created lazily and cached, never per request or at startup events.
 asgi_handler: Callable[[dict[str, Any], Any], Any] = traced(Mangum(app, lifespan="off"))
-register_hooks()
+register_hooks(app)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -112,6 +112,8 @@ def test_a_deferred_module_is_imported_on_first_use(
     assert loads == [1]
     assert helpers.ANSWER == 42
     assert loads == [1]  # loaded once
+    # As `import deferred_pkg.helpers` then `deferred_pkg.helpers.ANSWER` reads it.
+    assert sys.modules["deferred_pkg"].helpers.ANSWER == 42
 
 
 def test_what_is_set_on_a_deferred_module_is_set_on_the_real_one(

@@ -128,6 +128,15 @@ def test_threads_that_read_an_unbuilt_route_together_all_see_it_built(
         assert all(dependant is seen[0] for dependant in seen)
 
 
+def test_a_route_serves_one_app() -> None:
+    router = APIRouter(route_class=RouteBuiltOnFirstUse)
+    router.add_api_route("/answer", give)
+    serve(FastAPI(), router)
+    # A second app would share the route, and the first app's dependency overrides with it.
+    with pytest.raises(TypeError, match="no app serves yet"):
+        serve(FastAPI(), router)
+
+
 def test_a_router_of_plain_routes_is_refused() -> None:
     router = APIRouter()
     router.add_api_route("/plain", give)

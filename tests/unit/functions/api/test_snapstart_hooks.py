@@ -1,6 +1,8 @@
 """After a SnapStart restore the API makes fresh AWS clients and draws fresh random numbers."""
 
 import random
+import subprocess
+import sys
 from typing import Any
 
 import boto3
@@ -41,3 +43,41 @@ def test_random_numbers_differ_between_two_restores_of_one_snapshot() -> None:
         refresh_after_restore()
         draws.append([random.random() for _ in range(4)])
     assert draws[0] != draws[1]
+
+
+BEFORE_SNAPSHOT = """
+import sys
+import snapshot_restore_py
+import functions.api.handler
+from functions.api.app import app
+from functions.api.cold_start import RouteBuiltOnFirstUse
+from functions.api.handler import ROUTE_HELPERS
+
+def unbuilt():
+    return sum(isinstance(r, RouteBuiltOnFirstUse) and "_declared" in r.__dict__ for r in app.routes)
+
+def stand_ins():
+    return sum(type(sys.modules.get(m)).__name__ == "_ImportedOnFirstUse" for m in ROUTE_HELPERS)
+
+before = (unbuilt(), stand_ins())
+for hook, args, kwargs in snapshot_restore_py._before_snapshot_registry:
+    hook(*args, **kwargs)
+print(before[0] > 0, before[1] > 0, unbuilt(), stand_ins())
+"""
+
+
+def test_a_snapshot_holds_every_route_built_and_every_deferred_module(
+    aws: dict[str, Any],
+) -> None:
+    """With SnapStart, nothing a cold start defers is left for a restored environment."""
+    env = {key: value for key, value in aws.items() if isinstance(value, str)}
+    env |= {"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
+    probe = subprocess.run(
+        [sys.executable, "-W", "ignore", "-c", BEFORE_SNAPSHOT],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    assert probe.stdout.split() == ["True", "True", "0", "0"]
