@@ -28,7 +28,7 @@ from bench import (
     throughput,
 )
 from bench.report import print_chords, print_cost, print_report, print_requests, print_throughput
-from bench.stack import start_bench
+from bench.stack import Bench, start_bench
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -85,6 +85,17 @@ def worker_overrides(args: argparse.Namespace) -> dict[str, str]:
     return {name: value for name, value in pairs}
 
 
+def measure_throughput(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
+    return throughput.measure_interleaved(
+        bench,
+        [bench.skylane, bench.naive],
+        args.jobs,
+        args.throughput_runs,
+        step,
+        args.throughput_max_rounds,
+    )
+
+
 def run_throughput_only(args: argparse.Namespace) -> dict[str, Any]:
     results: dict[str, Any] = {
         "machine": machine.describe(),
@@ -96,14 +107,7 @@ def run_throughput_only(args: argparse.Namespace) -> dict[str, Any]:
     try:
         bench.start_skylane(worker_overrides(args))
         bench.start_naive()
-        results["throughput"] = throughput.measure_interleaved(
-            bench,
-            [bench.skylane, bench.naive],
-            args.jobs,
-            args.throughput_runs,
-            step,
-            args.throughput_max_rounds,
-        )
+        results["throughput"] = measure_throughput(bench, args)
         results["logs"] = str(bench.logs.directory)
     finally:
         bench.stop()
@@ -205,14 +209,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results["chords"] = chords.measure(bench)
         step(f"idle requests ({args.idle_seconds:g} s)")
         results["idle"] = jobs.measure_idle(bench, args.idle_seconds)
-        results["throughput"] = throughput.measure_interleaved(
-            bench,
-            [bench.skylane, bench.naive],
-            args.jobs,
-            args.throughput_runs,
-            step,
-            args.throughput_max_rounds,
-        )
+        results["throughput"] = measure_throughput(bench, args)
         results["logs"] = str(bench.logs.directory)
     finally:
         bench.stop()
