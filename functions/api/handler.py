@@ -8,11 +8,13 @@ from functions.api.cold_start import collector_paused, defer_import
 ROUTE_HELPERS = (
     "functions.api.job_listing",
     "functions.api.job_logs",
+    "functions.api.schedule_actions",
     "functions.api.upload_objects",
     "functions.api.views",
     "skylane.queues.dead_letters",
     "skylane.queues.pairs",
     "skylane.queues.stats",
+    "skylane.schedules.invocations",
 )
 
 with collector_paused():

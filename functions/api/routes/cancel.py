@@ -14,6 +14,7 @@ from functions.api.batches import revoke_with_parts
 from functions.api.cold_start import RouteBuiltOnFirstUse
 from functions.api.routes.status import link_report
 from skylane.jobs.store import JobAlreadyFinished, JobNotFound, JobRecord, JobStore
+from skylane.schedules import invocations
 
 router = APIRouter(tags=["status"], route_class=RouteBuiltOnFirstUse)
 
@@ -43,9 +44,6 @@ def _revoke(job_id: UUID) -> JobRecord:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     except JobAlreadyFinished as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
-    # A cancelled run of a buffer_one schedule lets the run held behind it start. Imported
-    # here: the schedules modules are more than a cold start serving no cancel needs.
-    from skylane.schedules.invocations import release_after
-
-    release_after(record)
+    # A cancelled run of a buffer_one schedule lets the run held behind it start.
+    invocations.release_after(record)
     return record
