@@ -3,7 +3,6 @@ modules only an unused feature needs are imported on first use."""
 
 import builtins
 import gc
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ import pytest
 
 from functions.api.cold_start import collector_paused, defer_import
 from functions.api.handler import ROUTE_HELPERS
+from tests.unit.functions.api.fresh_python import run_fresh
 
 
 @pytest.fixture
@@ -70,24 +70,13 @@ def test_an_import_that_fails_still_restarts_the_collector(collector_state: None
 def test_the_handlers_import_leaves_a_module_for_its_first_use(
     aws: dict[str, Any], module: str
 ) -> None:
-    # Checked in a fresh process.
-    env = {key: value for key, value in aws.items() if isinstance(value, str)}
-    env |= {"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
-    probe = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys, functions.api.handler\n"
-            f"found = sys.modules.get({module!r})\n"
-            "print(found is not None and type(found).__name__ != '_ImportedOnFirstUse')",
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
+    loaded = run_fresh(
+        aws,
+        "import sys, functions.api.handler\n"
+        f"found = sys.modules.get({module!r})\n"
+        "print(found is not None and type(found).__name__ != '_ImportedOnFirstUse')",
     )
-    assert probe.returncode == 0, probe.stderr
-    assert probe.stdout.strip() == "False"
+    assert loaded == "False"
 
 
 def test_a_deferred_module_is_imported_on_first_use(
@@ -141,8 +130,6 @@ def test_the_handlers_import_leaves_jmespath_until_a_correlation_id_needs_it(
 ) -> None:
     # Powertools' Logger imports its JMESPath helpers for correlation_id_path, which skylane
     # does not use; a handler that does gets them on first use.
-    env = {key: value for key, value in aws.items() if isinstance(value, str)}
-    env |= {"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
     code = (
         "import sys, functions.api.handler\n"
         "from aws_lambda_powertools.utilities import jmespath_utils\n"
@@ -150,11 +137,7 @@ def test_the_handlers_import_leaves_jmespath_until_a_correlation_id_needs_it(
         "found = jmespath_utils.query(envelope='headers.id', data={'headers': {'id': 'x'}})\n"
         "print(before, found, 'jmespath' in sys.modules)\n"
     )
-    probe = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False
-    )
-    assert probe.returncode == 0, probe.stderr
-    assert probe.stdout.split() == ["False", "x", "True"]
+    assert run_fresh(aws, code).split() == ["False", "x", "True"]
 
 
 def test_a_deferred_module_may_load_another_as_it_loads(

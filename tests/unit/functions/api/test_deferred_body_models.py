@@ -2,9 +2,9 @@
 first request raises no warning into the function's logs, outside pytest's own filters too."""
 
 import json
-import subprocess
-import sys
 from typing import Any
+
+from tests.unit.functions.api.fresh_python import run_fresh
 
 PROBE = """
 import importlib, json, pkgutil, re, warnings
@@ -32,12 +32,6 @@ print(json.dumps(answers))
 def test_each_body_route_answers_its_first_request_without_a_warning(
     aws: dict[str, Any],
 ) -> None:
-    env = {key: value for key, value in aws.items() if isinstance(value, str)}
-    env |= {"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
-    probe = subprocess.run(
-        [sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, check=False
-    )
-    assert probe.returncode == 0, probe.stderr[-3000:]
-    answers = json.loads(probe.stdout)
+    answers = json.loads(run_fresh(aws, PROBE))
     assert "POST /send-email" in answers
     assert set(answers.values()) == {422}, answers

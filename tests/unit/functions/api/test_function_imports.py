@@ -3,9 +3,9 @@ click-repl, prompt-toolkit and wcwidth, 5 MB. That is only safe while no functio
 imports them, which this checks in a fresh interpreter."""
 
 import json
-import subprocess
-import sys
 from typing import Any
+
+from tests.unit.functions.api.fresh_python import run_fresh
 
 # What the functions load at import, and what sending and running a task loads later.
 FUNCTION_CODE_PATHS = (
@@ -32,13 +32,7 @@ print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}})))
 
 def test_no_function_imports_what_its_package_leaves_out(aws: dict[str, Any]) -> None:
     # The functions' settings, as the template gives them; nothing here reaches AWS.
-    env = {key: value for key, value in aws.items() if isinstance(value, str)}
-    env |= {"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
-    probe = subprocess.run(
-        [sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, check=False
-    )
-    assert probe.returncode == 0, probe.stderr
-    loaded = set(json.loads(probe.stdout.splitlines()[-1]))
+    loaded = set(json.loads(run_fresh(aws, PROBE)))
     assert "celery" in loaded
     assert "fastapi" in loaded
     assert loaded.isdisjoint(LEFT_OUT), sorted(loaded & set(LEFT_OUT))

@@ -1,7 +1,6 @@
 """The API's routes are built by the first request that may match them (cold start, README
 *Performance*), and the app answers and describes itself exactly as with include_router."""
 
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.testclient import TestClient
 
 from functions.api.cold_start import RouteBuiltOnFirstUse, serve
+from tests.unit.functions.api.fresh_python import run_fresh
 
 COUNT_BUILT = """
 import json
@@ -34,20 +34,6 @@ client.post("/send-email", json={"email": "not an address"})
 counts["POST /send-email"] = built()
 print(json.dumps(counts))
 """
-
-
-def run_fresh(aws: dict[str, Any], code: str) -> str:
-    env = {key: value for key, value in aws.items() if isinstance(value, str)}
-    env |= {"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
-    probe = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", code],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    assert probe.returncode == 0, probe.stderr[-3000:]
-    return probe.stdout.strip().splitlines()[-1]
 
 
 def test_a_cold_request_builds_only_the_route_it_calls(aws: dict[str, Any]) -> None:

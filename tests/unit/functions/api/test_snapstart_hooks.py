@@ -1,8 +1,6 @@
 """After a SnapStart restore the API makes fresh AWS clients and draws fresh random numbers."""
 
 import random
-import subprocess
-import sys
 from typing import Any
 
 import boto3
@@ -10,6 +8,7 @@ import snapshot_restore_py
 
 from functions.api.snapstart import refresh_after_restore, register_hooks
 from skylane.core.aws import client
+from tests.unit.functions.api.fresh_python import run_fresh
 
 
 def run_after_restore_hooks() -> None:
@@ -70,14 +69,4 @@ def test_a_snapshot_holds_every_route_built_and_every_deferred_module(
     aws: dict[str, Any],
 ) -> None:
     """With SnapStart, nothing a cold start defers is left for a restored environment."""
-    env = {key: value for key, value in aws.items() if isinstance(value, str)}
-    env |= {"AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
-    probe = subprocess.run(
-        [sys.executable, "-W", "ignore", "-c", BEFORE_SNAPSHOT],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    assert probe.returncode == 0, probe.stderr[-3000:]
-    assert probe.stdout.split() == ["True", "True", "0", "0"]
+    assert run_fresh(aws, BEFORE_SNAPSHOT).split() == ["True", "True", "0", "0"]
