@@ -32,13 +32,13 @@ EMPTY_RECEIVE = "ReceiveMessage (empty)"
 RECEIVE = "ReceiveMessage"
 
 
-def service_of(headers: Any, query: dict[str, list[str]]) -> str:
+def signer_of(headers: Any, query: dict[str, list[str]]) -> tuple[str, str]:
+    """The access key id and the service a request was signed for (header or presigned URL)."""
     scope = CREDENTIAL.search(headers.get("Authorization", ""))
     if scope:
-        return scope.group(2)
-    credential = query.get("X-Amz-Credential", [""])[0]
-    parts = credential.split("/")
-    return parts[3] if len(parts) > 3 else "unknown"
+        return scope.group(1), scope.group(2)
+    parts = query.get("X-Amz-Credential", [""])[0].split("/")
+    return parts[0], parts[3] if len(parts) > 3 else "unknown"
 
 
 def s3_operation(method: str, path: str, query: dict[str, list[str]]) -> str:
@@ -84,13 +84,11 @@ def component_key(component: str) -> str:
     return COMPONENT_KEY_PREFIX + component
 
 
-def component_of(headers: Any, query: dict[str, list[str]]) -> str | None:
-    """The component that signed the request, if it signed with a component's key."""
-    found = CREDENTIAL.search(headers.get("Authorization", ""))
-    key = found.group(1) if found else query.get("X-Amz-Credential", [""])[0].split("/")[0]
-    if not key.startswith(COMPONENT_KEY_PREFIX):
+def component_of(access_key: str) -> str | None:
+    """The component that signed with ``access_key``, if it is a component's key."""
+    if not access_key.startswith(COMPONENT_KEY_PREFIX):
         return None
-    return key[len(COMPONENT_KEY_PREFIX) :]
+    return access_key[len(COMPONENT_KEY_PREFIX) :]
 
 
 class ComponentCounts:
@@ -138,7 +136,8 @@ class RequestCounter:
             "X-Amz-Target": environ.get("HTTP_X_AMZ_TARGET", ""),
             "Content-Type": environ.get("CONTENT_TYPE", ""),
         }
-        component = component_of(headers, query)
+        access_key, service = signer_of(headers, query)
+        component = component_of(access_key)
         if component is None:
             return self._app(environ, start_response)
         # Read once, then handed to moto whole (chunked or not).
@@ -147,7 +146,6 @@ class RequestCounter:
         environ["CONTENT_LENGTH"] = str(len(body))
         environ.pop("HTTP_TRANSFER_ENCODING", None)
         environ["wsgi.input_terminated"] = False
-        service = service_of(headers, query)
         operation = operation_of(
             service, environ.get("REQUEST_METHOD", "GET"), path, headers, query, body
         )

@@ -79,13 +79,9 @@ def defer_import(name: str) -> None:
     if name in sys.modules:
         return
     stand_in = sys.modules[name] = _ImportedOnFirstUse(name)
-    _DEFERRED.append(name)
     package, _, module = name.rpartition(".")
     if package:
         setattr(importlib.import_module(package), module, stand_in)
-
-
-_DEFERRED: list[str] = []
 
 
 def finish_deferred_work(app: FastAPI) -> None:
@@ -94,10 +90,9 @@ def finish_deferred_work(app: FastAPI) -> None:
     for them)."""
     for route in app.routes:
         getattr(route, "endpoint", None)  # any attribute builds a RouteBuiltOnFirstUse
-    for name in _DEFERRED:
-        found = sys.modules.get(name)
-        if isinstance(found, _ImportedOnFirstUse):
-            found._load()
+    for module in list(sys.modules.values()):  # loading adds modules
+        if isinstance(module, _ImportedOnFirstUse):
+            module._load()
 
 
 class RouteBuiltOnFirstUse(APIRoute):

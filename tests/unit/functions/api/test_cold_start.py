@@ -5,7 +5,7 @@ import builtins
 import gc
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,26 @@ def collector_state() -> Iterator[None]:
         gc.enable()
     else:
         gc.disable()
+
+
+MakePackage = Callable[[str, dict[str, str]], None]
+
+
+@pytest.fixture
+def make_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakePackage:
+    """Writes a package of the given modules' sources, importable and not imported yet."""
+
+    def make(name: str, modules: dict[str, str]) -> None:
+        package = tmp_path / name
+        package.mkdir()
+        (package / "__init__.py").write_text("")
+        for module, source in modules.items():
+            (package / f"{module}.py").write_text(source)
+        for loaded in (name, *(f"{name}.{module}" for module in modules)):
+            monkeypatch.delitem(sys.modules, loaded, raising=False)
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return make
 
 
 def test_the_collector_is_paused_inside_and_running_after(collector_state: None) -> None:
@@ -80,17 +100,11 @@ def test_the_handlers_import_leaves_a_module_for_its_first_use(
 
 
 def test_a_deferred_module_is_imported_on_first_use(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_package: MakePackage, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    package = tmp_path / "deferred_pkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "helpers.py").write_text("LOADS.append(1)\nANSWER = 42\n")
+    make_package("deferred_pkg", {"helpers": "LOADS.append(1)\nANSWER = 42\n"})
     loads: list[int] = []
     monkeypatch.setattr(builtins, "LOADS", loads, raising=False)
-    monkeypatch.syspath_prepend(str(tmp_path))
-    for name in ("deferred_pkg", "deferred_pkg.helpers"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
 
     defer_import("deferred_pkg.helpers")
     import deferred_pkg.helpers  # noqa: F401
@@ -106,16 +120,10 @@ def test_a_deferred_module_is_imported_on_first_use(
 
 
 def test_what_is_set_on_a_deferred_module_is_set_on_the_real_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    make_package: MakePackage,
 ) -> None:
     # As monkeypatch does in tests, through a name bound before the module was loaded.
-    package = tmp_path / "patched_pkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "limits.py").write_text("BUDGET = 2000\n\ndef budget():\n    return BUDGET\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    for name in ("patched_pkg", "patched_pkg.limits"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
+    make_package("patched_pkg", {"limits": "BUDGET = 2000\n\ndef budget():\n    return BUDGET\n"})
 
     defer_import("patched_pkg.limits")
     from patched_pkg import limits
@@ -140,17 +148,11 @@ def test_the_handlers_import_leaves_jmespath_until_a_correlation_id_needs_it(
     assert run_fresh(aws, code).split() == ["False", "x", "True"]
 
 
-def test_a_deferred_module_may_load_another_as_it_loads(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    package = tmp_path / "chained_pkg"
-    package.mkdir()
-    (package / "__init__.py").write_text("")
-    (package / "views.py").write_text("from chained_pkg.links import LINK\nVIEW = LINK + 1\n")
-    (package / "links.py").write_text("LINK = 41\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    for name in ("chained_pkg", "chained_pkg.views", "chained_pkg.links"):
-        monkeypatch.delitem(sys.modules, name, raising=False)
+def test_a_deferred_module_may_load_another_as_it_loads(make_package: MakePackage) -> None:
+    make_package(
+        "chained_pkg",
+        {"views": "from chained_pkg.links import LINK\nVIEW = LINK + 1\n", "links": "LINK = 41\n"},
+    )
     defer_import("chained_pkg.views")
     defer_import("chained_pkg.links")
     from chained_pkg import views
